@@ -1,0 +1,97 @@
+#!/bin/bash
+# Run the whole system on this machine: sandbox Core, server and gateway, each as its own account, with
+# a development configuration, demo users mapped and their home drives known to the sandbox.
+#   dev-stack.sh start | stop | status
+#   IM_CONFIG_DIR (default /etc/ucloud-im), PROVIDER_ID (default dev),
+#   GATEWAY_PORT (8889), SANDBOX_PORT (8800), IDLE_TIMEOUT (30m)
+set -euo pipefail
+LOG_TAG=dev-stack
+. "$(dirname "$0")/lib/common.sh"
+need_root
+PREFIX=${PREFIX:-/opt/ucloud-im}
+CONFIG=${IM_CONFIG_DIR:-/etc/ucloud-im}
+PROVIDER=${PROVIDER_ID:-dev}
+GATEWAY_PORT=${GATEWAY_PORT:-8889}
+SANDBOX_PORT=${SANDBOX_PORT:-8800}
+STATE=/var/lib/ucloud-sandbox
+RUN=/run/ucloud-im-dev
+LOGS=/var/log/ucloud-im
+as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"; }
+# start_daemon <name> <user> <cmd...>: detached, output to $LOGS/<name>.log, pid in $RUN/<name>.pid
+start_daemon() {
+  local name=$1 user=$2; shift 2
+  alive "$RUN/$name.pid" && { log "$name already running"; return 0; }
+  setsid setpriv --reuid="$user" --regid="$user" --init-groups -- "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
+  echo $! > "$RUN/$name.pid"
+}
+
+start() {
+  install -d -m 0755 "$RUN"; install -d -o ucloud -g ucloud -m 0750 "$LOGS"; install -d -o ucloud -g ucloud -m 0755 /run/ucloud-im
+  install -d -m 0755 "$CONFIG"
+  cat > "$CONFIG/config.yml" <<CONF
+# Development configuration written by deploy/dev-stack.sh; docs/configuration.md explains every key.
+provider:
+  id: $PROVIDER
+  hosts:
+    ucloud: { address: 127.0.0.1, port: $SANDBOX_PORT, scheme: http }
+    self: { address: 127.0.0.1, port: $GATEWAY_PORT, scheme: http }
+  ipc:
+    directory: /run/ucloud-im
+  logs:
+    directory: $LOGS
+gateway:
+  listen: { address: 127.0.0.1, port: $GATEWAY_PORT }
+  user: ucloud-gw
+userInstances:
+  executable: $PREFIX/bin/ucloud-im-user
+  allowedGroup: ucloud-users
+  idleTimeout: ${IDLE_TIMEOUT:-30m}
+services:
+  type: Slurm
+CONF
+  chmod 0644 "$CONFIG/config.yml"
+  install -d -o ucloud-sandbox -g ucloud-sandbox -m 0700 "$STATE"
+  "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" init --provider-id "$PROVIDER" --im-config-dir "$CONFIG" >/dev/null
+  chown -R ucloud-sandbox:ucloud-sandbox "$STATE"
+  umask 077
+  printf 'refreshToken: %s\n' "$(cat "$STATE/refresh-token")" > "$CONFIG/server.yml.new"
+  umask 022
+  chown ucloud:ucloud "$CONFIG/server.yml.new"; chmod 0600 "$CONFIG/server.yml.new"; mv "$CONFIG/server.yml.new" "$CONFIG/server.yml"
+
+  start_daemon sandbox ucloud-sandbox "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" serve \
+    --listen "127.0.0.1:$SANDBOX_PORT" --provider-url "http://127.0.0.1:$GATEWAY_PORT"
+  start_daemon server ucloud "$PREFIX/server/ucloud-im-server" --config-dir "$CONFIG"
+  wait_for 60 "server socket" curl -sf --unix-socket /run/ucloud-im/server.sock http://server/health \
+    || { tail -20 "$LOGS/server.log" >&2; die "the server did not start (log: $LOGS/server.log)"; }
+  start_daemon gateway ucloud-gw "$PREFIX/gateway/ucloud-im-gateway" --config-dir "$CONFIG"
+  wait_for 60 gateway curl -s -o /dev/null "http://127.0.0.1:$GATEWAY_PORT/" \
+    || { tail -20 "$LOGS/gateway.log" >&2; die "the gateway did not start (log: $LOGS/gateway.log)"; }
+  wait_for 60 sandbox curl -s -o /dev/null "http://127.0.0.1:$SANDBOX_PORT/sandbox/calls" \
+    || { tail -20 "$LOGS/sandbox.log" >&2; die "the sandbox did not start (log: $LOGS/sandbox.log)"; }
+  for u in ${DEMO_MAP:-alice bob}; do
+    if ! "$PREFIX/cli/ucloud-im" --config-dir "$CONFIG" users ls | grep -q " $u "; then
+      "$PREFIX/cli/ucloud-im" --config-dir "$CONFIG" users add --ucloud-name "$u" --local-name "$u" >/dev/null
+    fi
+    as ucloud-sandbox "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" drive add "home-$u" "/home/$u" --owner "$u"
+  done
+  log "up: sandbox http://127.0.0.1:$SANDBOX_PORT, gateway http://127.0.0.1:$GATEWAY_PORT, logs in $LOGS"
+}
+
+stop() {
+  stop_pidfile gateway "$RUN/gateway.pid"
+  stop_pidfile server "$RUN/server.pid"
+  stop_pidfile sandbox "$RUN/sandbox.pid"
+}
+
+status() {
+  for n in sandbox server gateway; do
+    if alive "$RUN/$n.pid"; then echo "$n: running (pid $(cat "$RUN/$n.pid"))"; else echo "$n: stopped"; fi
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) die "usage: dev-stack.sh start|stop|status" ;;
+esac

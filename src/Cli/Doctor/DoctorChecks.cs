@@ -1,0 +1,129 @@
+using System.Globalization;
+using UcloudIm.Configuration;
+using UcloudIm.Contracts;
+using UcloudIm.Hosting;
+using UcloudIm.Unix;
+
+namespace UcloudIm.Cli.Doctor;
+
+/// <summary>One finding: what was checked, whether it is fine, and what to do when it is not.</summary>
+internal sealed record Finding(string Check, bool Ok, string Detail, string? Fix = null);
+
+/// <summary>
+/// What `ucloud-im doctor` looks at: configuration, Core's key, sudoers, the user-instance binary, the
+/// accounts, the server's socket and Slurm. Each check says what is wrong and how to fix it.
+/// </summary>
+internal sealed class DoctorChecks(string configDir, CommandRunner runner, string sudoersFile)
+{
+    public async Task<IReadOnlyList<Finding>> RunAsync(CancellationToken ct)
+    {
+        var findings = new List<Finding>();
+        ImConfig? config = null;
+        try
+        {
+            config = ImConfig.Load(configDir, ConfigReader.Server);
+            findings.Add(new("configuration", true, $"{configDir}: config.yml, server.yml valid (provider {config.Provider.Id})"));
+        }
+        catch (ConfigException e)
+        {
+            findings.Add(new("configuration", false, e.Message, "fix the named key; docs/configuration.md lists every key"));
+        }
+        try
+        {
+            using var key = CoreKey.Load(configDir);
+            findings.Add(new("Core's public key", true, $"RSA {key.KeySize} bits"));
+        }
+        catch (ConfigException e)
+        {
+            findings.Add(new("Core's public key", false, e.Message, "copy the key Core issued for this provider to ucloud_key.pub"));
+        }
+        if (config is null) return findings;
+
+        var ipcOwner = FileStat.Of(config.Provider.IpcDirectory, followLinks: true);
+        var service = ipcOwner is { } o ? UserDatabase.FindByUid(o.Uid) : null;
+        findings.Add(service is null
+            ? new("service account", false, $"{config.Provider.IpcDirectory} is missing", "run deploy/install.sh, or create it owned by the service account")
+            : new("service account", service.Uid != 0, $"{service.Name} (uid {service.Uid}) owns {config.Provider.IpcDirectory}",
+                service.Uid == 0 ? $"the server must not run as root: chown the service account {config.Provider.IpcDirectory}" : null));
+
+        var gateway = UserDatabase.FindByName(config.Gateway.User);
+        findings.Add(new("gateway account", gateway is not null && gateway.Uid != 0 && gateway.Uid != service?.Uid,
+            gateway is null ? $"'{config.Gateway.User}' does not exist" : $"{gateway.Name} (uid {gateway.Uid})",
+            gateway is null ? $"useradd --system --no-create-home --shell /usr/sbin/nologin {config.Gateway.User}" : null));
+
+        var gid = UserDatabase.FindGroupId(config.Instances.AllowedGroup);
+        findings.Add(new("allowed group", gid is not null, gid is null ? $"'{config.Instances.AllowedGroup}' does not exist" : $"{config.Instances.AllowedGroup} (gid {gid})",
+            gid is null ? $"groupadd {config.Instances.AllowedGroup}, and add every mapped user to it" : null));
+
+        findings.Add(CheckBinary(config.Instances.Executable));
+        findings.Add(await CheckSudoersAsync(config, service, ct));
+        findings.Add(await CheckServerAsync(config, ct));
+        findings.Add(await CheckSlurmAsync(ct));
+        return findings;
+    }
+
+    /// <summary>The binary sudo runs as users must be root's alone: whoever can change it can become any user.</summary>
+    internal static Finding CheckBinary(string path)
+    {
+        var s = FileStat.Of(path, followLinks: true);
+        if (s is null) return new("user-instance binary", false, $"{path} does not exist", "run deploy/install.sh");
+        var problems = new List<string>();
+        if (s.Value.Uid != 0) problems.Add($"owned by uid {s.Value.Uid}, not root");
+        if ((s.Value.Mode & 0b000_010_010) != 0) problems.Add("writable by group or others");
+        if ((s.Value.Mode & 0b001_001_001) == 0) problems.Add("not executable");
+        for (var dir = Path.GetDirectoryName(path); !string.IsNullOrEmpty(dir) && dir != "/"; dir = Path.GetDirectoryName(dir))
+        {
+            var d = FileStat.Of(dir, followLinks: true);
+            if (d is { } ds && (ds.Uid != 0 || (ds.Mode & 0b000_010_010) != 0)) problems.Add($"{dir} can be changed by someone other than root");
+        }
+        return problems.Count == 0
+            ? new("user-instance binary", true, $"{path}: root-owned, mode {Convert.ToString(s.Value.Mode, 8)}")
+            : new("user-instance binary", false, $"{path}: {string.Join("; ", problems)}", $"chown root:root {path}; chmod 755 {path}");
+    }
+
+    private async Task<Finding> CheckSudoersAsync(ImConfig config, UnixUser? service, CancellationToken ct)
+    {
+        if (!File.Exists(sudoersFile))
+            return new("sudoers", false, $"{sudoersFile} is missing", "install deploy/sudoers/ucloud-im (deploy/install.sh does)");
+        var syntax = await runner.RunAsync(new ExternalCommand("visudo", ["-c", "-q", "-f", sudoersFile]), ct);
+        if (!syntax.Succeeded) return new("sudoers", false, $"visudo -c rejects {sudoersFile}: {syntax.Stderr.Trim()}{syntax.Stdout.Trim()}", "fix its syntax");
+        if (service is null) return new("sudoers", false, "cannot check the rule without the service account");
+        var list = await runner.RunAsync(new ExternalCommand("sudo", ["-n", "-l", "-U", service.Name]), ct);
+        var text = list.Stdout;
+        var allows = text.Contains(config.Instances.Executable, StringComparison.Ordinal) && text.Contains("%" + config.Instances.AllowedGroup, StringComparison.Ordinal);
+        var tooWide = text.Split('\n').Any(l => l.Contains("(ALL", StringComparison.Ordinal) || l.Contains("(root", StringComparison.Ordinal));
+        if (!allows) return new("sudoers", false, $"{service.Name} may not run {config.Instances.Executable} as members of %{config.Instances.AllowedGroup}",
+            $"{service.Name} ALL=(%{config.Instances.AllowedGroup}) NOPASSWD: {config.Instances.Executable}");
+        if (tooWide) return new("sudoers", false, $"{service.Name} may run commands as root or any user: {text.Trim()}", "remove every rule but the one for the user-instance binary");
+        return new("sudoers", true, $"{service.Name} may run only {config.Instances.Executable}, only as members of %{config.Instances.AllowedGroup}");
+    }
+
+    private static async Task<Finding> CheckServerAsync(ImConfig config, CancellationToken ct)
+    {
+        try
+        {
+            using var server = new ServerConnection(config);
+            var status = await server.GetAsync("/cli/status", WireJson.Default.ServerStatus, ct);
+            return new("server", true, $"answering on {config.Provider.ServerSocket}; {status.Instances.Count.ToString(CultureInfo.InvariantCulture)} user instance(s) running");
+        }
+        catch (CliException e)
+        {
+            return new("server", false, e.Message, "start ucloud-im-server (systemctl start ucloud-im-server) and read its log");
+        }
+    }
+
+    private async Task<Finding> CheckSlurmAsync(CancellationToken ct)
+    {
+        try
+        {
+            var r = await runner.RunAsync(new ExternalCommand("sinfo", ["-h", "-o", "%P %a %D %T"]) { Timeout = TimeSpan.FromSeconds(15) }, ct);
+            return r.Succeeded
+                ? new("slurm", true, $"sinfo: {r.Stdout.Trim().Replace('\n', ';')}")
+                : new("slurm", false, $"sinfo failed ({r.ExitCode}): {r.Stderr.Trim()}", "check slurmctld and munge on this node");
+        }
+        catch (CommandFailedException e)
+        {
+            return new("slurm", false, e.Message, "install the Slurm client and munge on this node");
+        }
+    }
+}

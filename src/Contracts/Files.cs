@@ -1,0 +1,40 @@
+namespace UcloudIm.Contracts;
+
+public sealed record ProductReference(string Id, string Category, string Provider);
+
+public sealed record ResourceOwner(string CreatedBy, string? Project);
+
+public sealed record DriveSpecification(string? Title, ProductReference? Product);
+
+/// <summary>A drive as Core resolves it. providerGeneratedId is "&lt;providerId&gt;-&lt;ownerRef&gt;\n&lt;local path&gt;".</summary>
+public sealed record Drive(string Id, DriveSpecification? Specification, string? ProviderGeneratedId, ResourceOwner? Owner, long? CreatedAt);
+
+public sealed record FileFlags(string? Path, bool? FilterHiddenFiles);
+
+public sealed record BrowseParameters(FileFlags? Flags, int? ItemsPerPage, string? Next, string? SortBy, string? SortDirection);
+
+public sealed record FilesBrowseRequest(Drive ResolvedCollection, BrowseParameters Browse);
+
+public sealed record RetrieveParameters(string Id, FileFlags? Flags);
+
+public sealed record FilesRetrieveRequest(Drive ResolvedCollection, RetrieveParameters Retrieve);
+
+public static class FileTypes
+{
+    public const string File = "FILE";
+    public const string Directory = "DIRECTORY";
+    public const string SoftLink = "SOFT_LINK";
+}
+
+public sealed record FileStatus(
+    string Type,
+    string Icon,
+    long SizeInBytes,
+    long ModifiedAt,
+    long AccessedAt,
+    int UnixMode,
+    long UnixOwner,
+    long UnixGroup);
+
+/// <summary>A file as the provider reports it; id is the UCloud path "/&lt;driveId&gt;/…".</summary>
+public sealed record ProviderFile(string Id, long CreatedAt, FileStatus Status, object? LegacySensitivity = null);

@@ -1,0 +1,33 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace UcloudIm.Contracts;
+
+/// <summary>
+/// Source-generated JSON for every wire type. Property names are camelCase on the way out and
+/// matched case-insensitively on the way in (Go's decoder is case-insensitive and Core relies on it).
+/// </summary>
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    PropertyNameCaseInsensitive = true,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(WireError))]
+[JsonSerializable(typeof(Empty))]
+[JsonSerializable(typeof(FilesBrowseRequest))]
+[JsonSerializable(typeof(FilesRetrieveRequest))]
+[JsonSerializable(typeof(PageV2<ProviderFile>))]
+[JsonSerializable(typeof(ProviderFile))]
+[JsonSerializable(typeof(UsernameRequest))]
+[JsonSerializable(typeof(ConnectResponse))]
+[JsonSerializable(typeof(ManifestResponse))]
+[JsonSerializable(typeof(BulkRequest<RefreshTokenItem>))]
+[JsonSerializable(typeof(BulkResponse<AccessTokenResponse>))]
+[JsonSerializable(typeof(InstanceBootstrap))]
+[JsonSerializable(typeof(InstanceRoute))]
+[JsonSerializable(typeof(UserMapping))]
+[JsonSerializable(typeof(List<UserMapping>))]
+[JsonSerializable(typeof(AddUserRequest))]
+[JsonSerializable(typeof(RemoveUserRequest))]
+[JsonSerializable(typeof(ServerStatus))]
+[JsonSerializable(typeof(Drive))]
+public sealed partial class WireJson : JsonSerializerContext;

@@ -1,0 +1,115 @@
+using System.Runtime.Versioning;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using UcloudIm.Configuration;
+using UcloudIm.Contracts;
+using UcloudIm.Gateway.Auth;
+using UcloudIm.Gateway.Routing;
+using UcloudIm.Gateway.ServerLink;
+using UcloudIm.Hosting;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace UcloudIm.Gateway.Forwarding;
+
+/// <summary>
+/// The gateway's one request path: check the token, decide the route, find (or start) the user's instance,
+/// and forward with the gateway's own identity headers.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed partial class GatewayPipeline(
+    GatewayOptions options,
+    Router router,
+    CoreTokenValidator tokens,
+    ServerClient server,
+    HttpMessageInvoker serverInvoker,
+    InstanceInvokers instances,
+    IHttpForwarder forwarder,
+    ILogger<GatewayPipeline> log)
+{
+    /// <summary>449: "the user is not ready"; Core then calls integration/init and retries.</summary>
+    public const int UserNotReady = 449;
+
+    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(10) };
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        var decision = router.Decide(request.Path.Value ?? "/", Single(request.Headers["ucloud-username"]), Single(request.Query["usernameHint"]));
+        if (decision.Kind == RouteKind.NotFound)
+        {
+            await WireErrors.WriteAsync(context, 404, "Not found", "NOT_FOUND");
+            return;
+        }
+
+        var (token, problem) = await tokens.ValidateAsync(Single(request.Headers.Authorization));
+        if (token is null)
+        {
+            LogRefused(log, request.Path, problem ?? "invalid token");
+            await WireErrors.WriteAsync(context, 401, "Unauthorized", "UNAUTHORIZED");
+            return;
+        }
+
+        switch (decision.Kind)
+        {
+            case RouteKind.BadRequest:
+                await WireErrors.WriteAsync(context, 400, decision.Problem!, "BAD_REQUEST");
+                return;
+            case RouteKind.Server:
+                await ForwardAsync(context, serverInvoker, new IdentityTransformer(token.EncodedPayload, null, null), "server");
+                return;
+        }
+
+        var username = decision.Username!;
+        var route = await server.RouteAsync(username, context.RequestAborted);
+        if (route is null)
+        {
+            if (!options.HoldUntilReady)
+            {
+                context.Response.StatusCode = UserNotReady;
+                return;
+            }
+            using var hold = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            hold.CancelAfter(options.HoldTimeout);
+            try
+            {
+                var (spawned, failure) = await server.SpawnAsync(username, hold.Token);
+                if (failure is not null)
+                {
+                    context.Response.StatusCode = failure.Status;
+                    context.Response.ContentType = "application/json; charset=utf-8";
+                    await context.Response.WriteAsync(failure.Body, context.RequestAborted);
+                    return;
+                }
+                route = spawned;
+            }
+            catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
+            {
+                // Not ready in time: fall back to the protocol's own answer, and Core retries.
+                context.Response.StatusCode = UserNotReady;
+                return;
+            }
+        }
+        await ForwardAsync(context, instances.For(route!),
+            new IdentityTransformer(token.EncodedPayload, route!.Secret, UsernameCodec.Encode(username)), username);
+    }
+
+    private async Task ForwardAsync(HttpContext context, HttpMessageInvoker invoker, HttpTransformer transformer, string target)
+    {
+        var error = await forwarder.SendAsync(context, "http://localhost", invoker, RequestConfig, transformer);
+        if (error == ForwarderError.None) return;
+        var failure = context.Features.Get<IForwarderErrorFeature>()?.Exception;
+        LogForwardFailed(log, target, error, failure?.Message);
+        if (context.Response.HasStarted) return;
+        // The instance went away between lookup and forward (reaped or crashed): 503 makes Core init and retry.
+        var status = error is ForwarderError.Request or ForwarderError.RequestTimedOut ? 503 : 502;
+        await WireErrors.WriteAsync(context, status, "The service is temporarily unavailable, try again", "UNAVAILABLE");
+    }
+
+    private static string? Single(Microsoft.Extensions.Primitives.StringValues values) => values.Count == 0 ? null : values[0];
+
+    [LoggerMessage(1, LogLevel.Warning, "refused {Path}: {Problem}")]
+    private static partial void LogRefused(ILogger logger, PathString path, string problem);
+
+    [LoggerMessage(2, LogLevel.Warning, "forwarding to {Target} failed: {Error} {Message}")]
+    private static partial void LogForwardFailed(ILogger logger, string target, ForwarderError error, string? message);
+}

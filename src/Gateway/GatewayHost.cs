@@ -1,0 +1,99 @@
+using System.Runtime.Versioning;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using UcloudIm.Configuration;
+using UcloudIm.Gateway.Auth;
+using UcloudIm.Gateway.Forwarding;
+using UcloudIm.Gateway.Routing;
+using UcloudIm.Gateway.ServerLink;
+using UcloudIm.Hosting;
+using UcloudIm.Unix;
+
+namespace UcloudIm.Gateway;
+
+[SupportedOSPlatform("linux")]
+public static partial class GatewayHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        ImConfig config;
+        System.Security.Cryptography.RSA key;
+        try
+        {
+            config = ImConfig.Load(HostArgs.ConfigDir(args), ConfigReader.Gateway);
+            key = CoreKey.Load(config.Directory);
+        }
+        catch (Exception e) when (e is ConfigException or ArgumentException)
+        {
+            await Console.Error.WriteLineAsync($"ucloud-im-gateway: invalid configuration: {e.Message}");
+            return 2;
+        }
+        var refusal = CheckIdentity(config);
+        if (refusal is not null)
+        {
+            await Console.Error.WriteLineAsync($"ucloud-im-gateway: refusing to start: {refusal}");
+            return 2;
+        }
+        var app = Build(config, key, WebApplication.CreateSlimBuilder());
+        await app.RunAsync();
+        return 0;
+    }
+
+    /// <summary>The gateway runs as its own unprivileged account, the one the server and instances trust.</summary>
+    private static string? CheckIdentity(ImConfig config)
+    {
+        var uid = ProcessIdentity.EffectiveUid;
+        if (uid == 0) return "never run the public listener as root; run it as " + config.Gateway.User;
+        var expected = UserDatabase.FindByName(config.Gateway.User);
+        if (expected is null) return $"the account '{config.Gateway.User}' (gateway.user) does not exist";
+        if (expected.Uid != uid) return $"running as uid {uid}, but gateway.user is {config.Gateway.User} (uid {expected.Uid}), the only uid instances accept";
+        return null;
+    }
+
+    /// <summary>The server's socket must be served by the account that owns the IPC directory.</summary>
+    private static uint ServerUid(ImConfig config) =>
+        FileStat.Of(config.Provider.IpcDirectory, followLinks: true)?.Uid
+            ?? throw new ConfigException("config.yml", "provider.ipc.directory", $"{config.Provider.IpcDirectory} does not exist");
+
+    public static WebApplication Build(ImConfig config, System.Security.Cryptography.RSA key, WebApplicationBuilder builder)
+    {
+        builder.Host.UseSystemd();
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        var serverInvoker = ServerClient.CreateInvoker(config.Provider.ServerSocket, ServerUid(config));
+        builder.Services.AddSingleton(config.Gateway);
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton(new Router(config.Provider.Id));
+        builder.Services.AddSingleton(sp => new CoreTokenValidator(key, config.Gateway.TokenIssuer, config.Gateway.ClockSkew, sp.GetRequiredService<TimeProvider>()));
+        builder.Services.AddSingleton(new ServerClient(serverInvoker));
+        builder.Services.AddSingleton(serverInvoker);
+        builder.Services.AddSingleton<InstanceInvokers>();
+        builder.Services.AddSingleton<GatewayPipeline>();
+        builder.Services.AddHttpForwarder();
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(10);
+            k.Limits.KeepAliveTimeout = TimeSpan.FromMinutes(2);
+            k.Limits.MaxRequestHeadersTotalSize = 1 << 20;
+            k.Limits.MaxRequestBodySize = null; // uploads stream through; instances set their own limits
+            k.Listen(System.Net.IPAddress.Parse(config.Gateway.ListenAddress), config.Gateway.ListenPort);
+        });
+        var app = builder.Build();
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway");
+        app.UseWireErrors((ctx, e) => LogUnexpected(log, ctx.Request.Path, e));
+        var pipeline = app.Services.GetRequiredService<GatewayPipeline>();
+        app.Run(pipeline.InvokeAsync);
+        LogListening(log, config.Gateway.ListenAddress, config.Gateway.ListenPort, config.Provider.Id);
+        return app;
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "gateway listening on {Address}:{Port} for provider {ProviderId}")]
+    private static partial void LogListening(ILogger logger, string address, int port, string providerId);
+
+    [LoggerMessage(2, LogLevel.Error, "unexpected error serving {Path}")]
+    private static partial void LogUnexpected(ILogger logger, Microsoft.AspNetCore.Http.PathString path, Exception e);
+}

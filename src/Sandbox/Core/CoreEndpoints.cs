@@ -1,0 +1,67 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using UcloudIm.Contracts;
+using UcloudIm.Hosting;
+
+namespace UcloudIm.Sandbox.Core;
+
+/// <summary>The Core endpoints a provider calls: token refresh, connections, products. Each is logged.</summary>
+internal static class CoreEndpoints
+{
+    public static void MapCoreEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/auth/providers/refresh", async (HttpContext ctx, SandboxState state, TokenIssuer issuer, CallLog log, TimeProvider time) =>
+        {
+            var body = await JsonSerializer.DeserializeAsync(ctx.Request.Body, WireJson.Default.BulkRequestRefreshTokenItem, ctx.RequestAborted);
+            var ok = body?.Items is { Count: 1 } items && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+                System.Text.Encoding.UTF8.GetBytes(items[0].RefreshToken), System.Text.Encoding.UTF8.GetBytes(state.RefreshToken));
+            log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", "POST", "/auth/providers/refresh", ok ? 200 : 401, null, null));
+            if (!ok)
+            {
+                await WireErrors.WriteAsync(ctx, 401, "Invalid refresh token", "UNAUTHORIZED");
+                return;
+            }
+            await ctx.Response.WriteAsJsonAsync(new BulkResponse<AccessTokenResponse>([new AccessTokenResponse(issuer.ProviderToken(), null)]),
+                WireJson.Default.BulkResponseAccessTokenResponse);
+        });
+
+        var api = app.MapGroup("/api");
+        api.MapPost("/providers/integration/control/approveConnection", (HttpContext ctx) => Record(ctx, "approveConnection"));
+        api.MapPost("/providers/integration/control/clearConnection", (HttpContext ctx) => Record(ctx, "clearConnection"));
+        api.MapGet("/products/v2/browse", async (HttpContext ctx, CallLog log, TimeProvider time) =>
+        {
+            if (!await Authorized(ctx)) return;
+            var products = log.All().Where(c => c.Path == "/api/products/v2" && c.Status == 200 && c.Body is not null)
+                .SelectMany(c => JsonNode.Parse(c.Body!)?["items"]?.AsArray().Select(n => n?.DeepClone()) ?? []).ToList();
+            await ctx.Response.WriteAsync(new JsonObject { ["items"] = new JsonArray([.. products]), ["itemsPerPage"] = 250, ["next"] = null }.ToJsonString());
+        });
+        api.MapPost("/products/v2", (HttpContext ctx) => Record(ctx, "products"));
+    }
+
+    /// <summary>Accepts a provider call with a valid provider token, and records what it said.</summary>
+    private static async Task Record(HttpContext ctx, string what)
+    {
+        var log = ctx.RequestServices.GetService(typeof(CallLog)) as CallLog;
+        var time = (TimeProvider)ctx.RequestServices.GetService(typeof(TimeProvider))!;
+        using var reader = new StreamReader(ctx.Request.Body);
+        var body = await reader.ReadToEndAsync(ctx.RequestAborted);
+        var ok = await Authorized(ctx);
+        string? user = null;
+        try { user = JsonNode.Parse(body)?["username"]?.GetValue<string>(); } catch (JsonException) { }
+        log!.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", ctx.Request.Method, ctx.Request.Path, ok ? 200 : 401, user, body));
+        if (ok) await ctx.Response.WriteAsync("{}");
+        _ = what;
+    }
+
+    private static async Task<bool> Authorized(HttpContext ctx)
+    {
+        var issuer = (TokenIssuer)ctx.RequestServices.GetService(typeof(TokenIssuer))!;
+        var auth = ctx.Request.Headers.Authorization.ToString();
+        if (auth.StartsWith("Bearer ", StringComparison.Ordinal) && await issuer.IsProviderTokenAsync(auth[7..])) return true;
+        await WireErrors.WriteAsync(ctx, 401, "Unauthorized", "UNAUTHORIZED");
+        return false;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using UcloudIm.Configuration;
+
+namespace UcloudIm.Sandbox.Core;
+
+/// <summary>A drive the sandbox's Core knows, with the local path the provider gave it.</summary>
+public sealed record SandboxDrive(string Id, string Title, string Owner, string LocalPath);
+
+/// <summary>
+/// What the sandbox keeps on disk: Core's private key for this provider, the provider's refresh token, and
+/// the drives. The directory is 0700: it holds what Core would guard.
+/// </summary>
+public sealed class SandboxState
+{
+    public string Directory { get; }
+    public string ProviderId { get; }
+    public RSA Key { get; }
+    public string RefreshToken { get; }
+
+    private SandboxState(string directory, string providerId, RSA key, string refreshToken)
+    {
+        Directory = directory;
+        ProviderId = providerId;
+        Key = key;
+        RefreshToken = refreshToken;
+    }
+
+    private string KeyPath => Path.Combine(Directory, "core_key.pem");
+    private string TokenPath => Path.Combine(Directory, "refresh-token");
+    private string ProviderPath => Path.Combine(Directory, "provider-id");
+    private string DrivesPath => Path.Combine(Directory, "drives.json");
+
+    /// <summary>
+    /// Makes the key pair and refresh token (kept if they exist: re-running init must not break a running
+    /// provider) and writes the public key where the IM reads it.
+    /// </summary>
+    public static SandboxState Init(string directory, string providerId, string imConfigDirectory)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var keyPath = Path.Combine(directory, "core_key.pem");
+        if (!File.Exists(keyPath))
+        {
+            using var rsa = RSA.Create(2048);
+            WritePrivate(keyPath, rsa.ExportPkcs8PrivateKeyPem());
+            WritePrivate(Path.Combine(directory, "refresh-token"), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
+        }
+        File.WriteAllText(Path.Combine(directory, "provider-id"), providerId);
+        var state = Load(directory);
+        System.IO.Directory.CreateDirectory(imConfigDirectory);
+        var pub = Path.Combine(imConfigDirectory, "ucloud_key.pub");
+        File.WriteAllText(pub, CoreKey.Export(state.Key) + "\n");
+        File.SetUnixFileMode(pub, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        return state;
+    }
+
+    public static SandboxState Load(string directory)
+    {
+        var keyPath = Path.Combine(directory, "core_key.pem");
+        if (!File.Exists(keyPath)) throw new InvalidOperationException($"{directory} holds no sandbox; run `ucloud-sandbox init` first");
+        var rsa = RSA.Create();
+        rsa.ImportFromPem(File.ReadAllText(keyPath));
+        return new SandboxState(directory, File.ReadAllText(Path.Combine(directory, "provider-id")).Trim(), rsa,
+            File.ReadAllText(Path.Combine(directory, "refresh-token")).Trim());
+    }
+
+    public IReadOnlyList<SandboxDrive> Drives() =>
+        File.Exists(DrivesPath) ? JsonSerializer.Deserialize<List<SandboxDrive>>(File.ReadAllText(DrivesPath)) ?? [] : [];
+
+    public void AddDrive(SandboxDrive drive)
+    {
+        var drives = Drives().Where(d => d.Id != drive.Id).Append(drive).ToList();
+        File.WriteAllText(DrivesPath, JsonSerializer.Serialize(drives));
+    }
+
+    private static void WritePrivate(string path, string text)
+    {
+        using var f = new FileStream(path, new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+        });
+        using var w = new StreamWriter(f);
+        w.Write(text);
+    }
+}

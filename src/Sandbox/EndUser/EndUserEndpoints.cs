@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using UcloudIm.Hosting;
+using UcloudIm.Sandbox.Core;
+using UcloudIm.Sandbox.Provider;
+
+namespace UcloudIm.Sandbox.EndUser;
+
+/// <summary>
+/// The end-user's front door: what the UCloud web app would call on Core. The sandbox names the user in the
+/// path and does not enforce Core's own permissions, so that the provider's enforcement is what gets tested.
+/// </summary>
+internal static class EndUserEndpoints
+{
+    public sealed record BrowseRequest(string Path, int? ItemsPerPage, string? Next, string? SortBy, string? SortDirection);
+
+    public static void MapEndUserEndpoints(this IEndpointRouteBuilder app)
+    {
+        var sandbox = app.MapGroup("/sandbox");
+        sandbox.MapPost("/users/{user}/files/browse", async (string user, BrowseRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+        {
+            var drive = DriveOf(state, body.Path);
+            var request = new JsonObject
+            {
+                ["resolvedCollection"] = drive,
+                ["browse"] = new JsonObject
+                {
+                    ["flags"] = new JsonObject { ["path"] = body.Path },
+                    ["itemsPerPage"] = body.ItemsPerPage ?? 50,
+                    ["next"] = body.Next,
+                    ["sortBy"] = body.SortBy ?? "PATH",
+                    ["sortDirection"] = body.SortDirection ?? "ASCENDING",
+                },
+            };
+            return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/browse", request.ToJsonString(), ct));
+        });
+        sandbox.MapPost("/users/{user}/files/retrieve", async (string user, BrowseRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+        {
+            var request = new JsonObject
+            {
+                ["resolvedCollection"] = DriveOf(state, body.Path),
+                ["retrieve"] = new JsonObject { ["id"] = body.Path, ["flags"] = new JsonObject() },
+            };
+            return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/retrieve", request.ToJsonString(), ct));
+        });
+        sandbox.MapGet("/calls", (CallLog log) => TypedResults.Ok(log.All()));
+    }
+
+    /// <summary>The provider's status and body, plus how the call went, for the CLI and the tests.</summary>
+    private static IResult Answer(ProviderAnswer a)
+    {
+        JsonNode? body;
+        try { body = JsonNode.Parse(a.Body.Length == 0 ? "null" : a.Body); } catch (JsonException) { body = JsonValue.Create(a.Body); }
+        return Results.Json(new JsonObject { ["status"] = a.Status, ["attempts"] = a.Attempts, ["inits"] = a.Inits, ["body"] = body });
+    }
+
+    private static JsonObject DriveOf(SandboxState state, string path)
+    {
+        var driveId = path.TrimStart('/').Split('/')[0];
+        var drive = state.Drives().FirstOrDefault(d => d.Id == driveId)
+            ?? throw ImException.NotFound($"The sandbox knows no drive '{driveId}' (add one with `ucloud-sandbox drive add`)");
+        return new JsonObject
+        {
+            ["id"] = drive.Id,
+            ["specification"] = new JsonObject
+            {
+                ["title"] = drive.Title,
+                ["product"] = new JsonObject { ["id"] = "home", ["category"] = "home", ["provider"] = state.ProviderId },
+            },
+            ["providerGeneratedId"] = $"{state.ProviderId}-{drive.Owner}\n{drive.LocalPath}",
+            ["owner"] = new JsonObject { ["createdBy"] = drive.Owner, ["project"] = null },
+            ["createdAt"] = 0,
+        };
+    }
+}

@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Spectre.Console;
+using UcloudIm.Hosting;
+using UcloudIm.Sandbox.Core;
+using UcloudIm.Sandbox.EndUser;
+using UcloudIm.Sandbox.Provider;
+
+namespace UcloudIm.Sandbox;
+
+/// <summary>`ucloud-sandbox init | serve | drive add | browse | retrieve | calls`.</summary>
+internal static class SandboxCommands
+{
+    private static readonly Option<string> StateDir = new("--state-dir")
+    {
+        Description = "Where the sandbox keeps Core's key for the provider, its refresh token and drives",
+        DefaultValueFactory = _ => "/var/lib/ucloud-sandbox",
+    };
+
+    private static readonly Option<string> Url = new("--sandbox")
+    {
+        Description = "The running sandbox's address",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("UCLOUD_SANDBOX_URL") ?? "http://127.0.0.1:8800",
+    };
+
+    private static readonly Option<bool> Json = new("--json") { Description = "Print the raw answer" };
+
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("A local stand-in for UCloud/Core: issues the provider's tokens, serves Core's API, and acts as end-users.");
+        root.Options.Add(StateDir);
+        root.Subcommands.Add(Init());
+        root.Subcommands.Add(Serve());
+        root.Subcommands.Add(DriveAdd());
+        root.Subcommands.Add(FileCommand("browse", "files/browse", "List a folder as an end-user: browse alice /home-alice"));
+        root.Subcommands.Add(FileCommand("retrieve", "files/retrieve", "Stat one file as an end-user"));
+        return root;
+    }
+
+    private static Command Init()
+    {
+        var provider = new Option<string>("--provider-id") { Required = true, Description = "The provider's id, as in the IM's config.yml" };
+        var imConfig = new Option<string>("--im-config-dir") { Required = true, Description = "The IM's config dir, where ucloud_key.pub is written" };
+        var cmd = new Command("init", "Make Core's key pair and the provider's refresh token (kept if present)") { provider, imConfig };
+        cmd.SetAction(p =>
+        {
+            var state = SandboxState.Init(p.GetValue(StateDir)!, p.GetValue(provider)!, p.GetValue(imConfig)!);
+            Console.WriteLine($"sandbox state in {state.Directory}; public key written to {Path.Combine(p.GetValue(imConfig)!, "ucloud_key.pub")}");
+            Console.WriteLine($"the provider's refresh token is in {Path.Combine(state.Directory, "refresh-token")} (put it in server.yml)");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Serve()
+    {
+        var listen = new Option<string>("--listen") { DefaultValueFactory = _ => "127.0.0.1:8800", Description = "address:port to serve Core's API on" };
+        var providerUrl = new Option<string>("--provider-url") { Required = true, Description = "The provider's gateway, e.g. http://127.0.0.1:8889" };
+        var cmd = new Command("serve", "Run the sandbox Core") { listen, providerUrl };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var state = SandboxState.Load(p.GetValue(StateDir)!);
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Services.AddSingleton(state);
+            builder.Services.AddSingleton(TimeProvider.System);
+            builder.Services.AddSingleton<TokenIssuer>();
+            builder.Services.AddSingleton<CallLog>();
+            builder.Services.AddHttpClient<ProviderCaller>(c =>
+            {
+                c.BaseAddress = new Uri(p.GetValue(providerUrl)!);
+                c.Timeout = TimeSpan.FromSeconds(30);
+            });
+            builder.WebHost.UseUrls("http://" + p.GetValue(listen));
+            var app = builder.Build();
+            app.UseWireErrors();
+            app.MapCoreEndpoints();
+            app.MapEndUserEndpoints();
+            await app.RunAsync(ct);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command DriveAdd()
+    {
+        var id = new Argument<string>("id") { Description = "The drive's id, the first component of its UCloud paths" };
+        var path = new Argument<string>("local-path") { Description = "The folder on the provider" };
+        var owner = new Option<string>("--owner") { Required = true, Description = "The UCloud user who owns it" };
+        var title = new Option<string>("--title") { DefaultValueFactory = _ => "Home" };
+        var add = new Command("add", "Tell the sandbox's Core about a drive") { id, path, owner, title };
+        add.SetAction(p =>
+        {
+            SandboxState.Load(p.GetValue(StateDir)!).AddDrive(new SandboxDrive(p.GetValue(id)!, p.GetValue(title)!, p.GetValue(owner)!, p.GetValue(path)!));
+            return 0;
+        });
+        return new Command("drive", "Drives the sandbox's Core knows") { add };
+    }
+
+    private static Command FileCommand(string name, string operation, string description)
+    {
+        var user = new Argument<string>("user") { Description = "The UCloud user to act as" };
+        var path = new Argument<string>("path") { Description = "The UCloud path, /<drive>/…" };
+        var cmd = new Command(name, description) { user, path, Url, Json };
+        cmd.SetAction(async (p, ct) =>
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!), Timeout = TimeSpan.FromSeconds(60) };
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.PostAsJsonAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/{operation}",
+                    new { path = p.GetValue(path) }, ct);
+            }
+            catch (HttpRequestException e)
+            {
+                await Console.Error.WriteLineAsync($"the sandbox at {http.BaseAddress} cannot be reached: {e.Message}");
+                return 3;
+            }
+            var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+            if (p.GetValue(Json))
+            {
+                Console.WriteLine(answer.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                return answer["status"]?.GetValue<int>() == 200 ? 0 : 1;
+            }
+            return Print(answer);
+        });
+        return cmd;
+    }
+
+    private static int Print(JsonNode answer)
+    {
+        var status = answer["status"]?.GetValue<int>() ?? 0;
+        var body = answer["body"];
+        if (status != 200)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[red]error {status}[/]: {body?["why"]?.GetValue<string>() ?? body?.ToJsonString() ?? answer.ToJsonString()}");
+            return 1;
+        }
+        var items = body?["items"]?.AsArray() ?? (body is JsonObject ? [body.DeepClone()] : []);
+        var table = new Table().AddColumns("name", "type", "size", "modified", "mode", "uid");
+        foreach (var f in items)
+        {
+            var s = f!["status"]!;
+            table.AddRow(
+                Markup.Escape(Path.GetFileName(f["id"]!.GetValue<string>())),
+                s["type"]!.GetValue<string>(),
+                s["sizeInBytes"]!.GetValue<long>().ToString(System.Globalization.CultureInfo.InvariantCulture),
+                DateTimeOffset.FromUnixTimeMilliseconds(s["modifiedAt"]!.GetValue<long>()).ToString("yyyy-MM-dd HH:mm", System.Globalization.CultureInfo.InvariantCulture),
+                Convert.ToString(s["unixMode"]!.GetValue<int>(), 8),
+                s["unixOwner"]!.GetValue<long>().ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+        AnsiConsole.Write(table);
+        AnsiConsole.MarkupLineInterpolated($"[grey]{items.Count} entries; {answer["attempts"]} call(s) to the provider, {answer["inits"]} init(s)[/]");
+        return 0;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Runtime.Versioning;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using UcloudIm.Configuration;
+using UcloudIm.Contracts;
+using UcloudIm.Hosting;
+using UcloudIm.Server.Instances;
+
+namespace UcloudIm.Server.Connections;
+
+/// <summary>The provider API endpoints the server answers itself (the gateway routes them here by path).</summary>
+[SupportedOSPlatform("linux")]
+internal static class ProviderEndpoints
+{
+    public static void MapProviderEndpoints(this IEndpointRouteBuilder app, ImConfig config)
+    {
+        var api = app.MapGroup($"/ucloud/{config.Provider.Id}");
+
+        // Core calls init when a user's request got 449; we answer once the instance is ready to take the retry.
+        api.MapPost("/integration/init", async (UsernameRequest body, InstanceManager instances, CancellationToken ct) =>
+        {
+            await instances.EnsureRunningAsync(Required(body), ct);
+            return TypedResults.Ok(new Empty());
+        });
+
+        // Identity is mapped by the provider's admins (`ucloud-im users add`), so connect only reports the state.
+        api.MapPost("/integration/connect", async (UsernameRequest body, Persistence.ConnectionsRepository repo, TimeProvider time, CancellationToken ct) =>
+        {
+            var c = await repo.FindAsync(Required(body), ct);
+            if (c is null || !c.IsActiveAt(time.GetUtcNow()))
+                throw ImException.BadRequest("This provider maps accounts by hand: ask its administrators to connect your UCloud user to your account here", "NOT_CONNECTED");
+            return TypedResults.Ok(new ConnectResponse(config.Provider.Ucloud.ToUri().ToString()));
+        });
+
+        api.MapPost("/integration/unlinked", async (UsernameRequest body, ConnectionService connections, CancellationToken ct) =>
+        {
+            await connections.UnlinkAsync(Required(body), ct);
+            return TypedResults.Ok(new Empty());
+        });
+
+        api.MapGet("/integration/retrieveManifest", () => TypedResults.Ok(new ManifestResponse(true, null)));
+
+        // No compute or storage products yet: they come from services.slurm.machines and drive locators.
+        api.MapGet("/jobs/retrieveProducts", () => Results.Text("{\"responses\":[]}", "application/json"));
+        api.MapGet("/files/collections/retrieveProducts", () => Results.Text("{\"responses\":[]}", "application/json"));
+    }
+
+    private static string Required(UsernameRequest? body) =>
+        string.IsNullOrWhiteSpace(body?.Username) ? throw ImException.BadRequest("username is required") : body.Username;
+}

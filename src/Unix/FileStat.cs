@@ -1,0 +1,61 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
+
+namespace UcloudIm.Unix;
+
+public enum FileKind { Regular, Directory, SymbolicLink, Other }
+
+/// <summary>What statx(2) says of a path (by default not following a final symbolic link).</summary>
+public readonly record struct FileStat(
+    FileKind Kind, long Size, int Mode, uint Uid, uint Gid, long ModifiedAtMs, long AccessedAtMs, long ChangedAtMs, long? CreatedAtMs)
+{
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxBasicStats = 0x7ff;
+    private const uint StatxBirthTime = 0x800;
+
+    /// <summary>The stat of <paramref name="path"/>; null when it does not exist. Other errors throw with errno.</summary>
+    [SupportedOSPlatform("linux")]
+    public static unsafe FileStat? Of(string path, bool followLinks = false)
+    {
+        Libc.StatxBuffer buf;
+        if (Libc.statx(AtFdCwd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxBasicStats | StatxBirthTime, &buf) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is 2 or 20) return null; // ENOENT, ENOTDIR
+            throw new UnixIOException(errno, path);
+        }
+        var kind = (buf.Mode & 0xF000) switch
+        {
+            0x8000 => FileKind.Regular,
+            0x4000 => FileKind.Directory,
+            0xA000 => FileKind.SymbolicLink,
+            _ => FileKind.Other,
+        };
+        return new FileStat(kind, (long)buf.Size, buf.Mode & 0xFFF, buf.Uid, buf.Gid,
+            Ms(buf.ModifyTime), Ms(buf.AccessTime), Ms(buf.ChangeTime),
+            (buf.Mask & StatxBirthTime) != 0 ? Ms(buf.BirthTime) : null);
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static long Ms(Libc.StatxTimestamp t) => t.Seconds * 1000 + t.Nanoseconds / 1_000_000;
+}
+
+/// <summary>A failed system call, with its errno kept so callers can map it (EACCES → 403, …).</summary>
+public sealed class UnixIOException(int errno, string path)
+    : IOException($"{Describe(errno)}: {path}", errno)
+{
+    public int Errno { get; } = errno;
+
+    public bool IsPermissionDenied => Errno is 1 or 13; // EPERM, EACCES
+
+    private static string Describe(int errno) => errno switch
+    {
+        1 => "operation not permitted",
+        13 => "permission denied",
+        2 => "no such file or directory",
+        20 => "not a directory",
+        40 => "too many levels of symbolic links",
+        _ => $"errno {errno}",
+    };
+}

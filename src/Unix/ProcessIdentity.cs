@@ -1,0 +1,25 @@
+using System.Runtime.Versioning;
+
+namespace UcloudIm.Unix;
+
+/// <summary>Who this process runs as, and signals to other processes.</summary>
+[SupportedOSPlatform("linux")]
+public static class ProcessIdentity
+{
+    public static uint EffectiveUid => Libc.geteuid();
+
+    public static uint EffectiveGid => Libc.getegid();
+
+    /// <summary>Sets the file-creation mask; returns the previous one.</summary>
+    public static uint SetUmask(uint mask) => Libc.umask(mask);
+
+    public const int SIGTERM = 15;
+    public const int SIGKILL = 9;
+
+    /// <summary>Sends <paramref name="signal"/>; false when the process is gone or not ours to signal.</summary>
+    public static bool Signal(int pid, int signal)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(pid);
+        return Libc.kill(pid, signal) == 0;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Runtime.Versioning;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using UcloudIm.Contracts;
+using UcloudIm.Files;
+using UcloudIm.Hosting;
+using UcloudIm.Unix;
+
+namespace UcloudIm.UserInstance.Files;
+
+/// <summary>files/browse and files/retrieve, served as the user. Failures become wire errors here.</summary>
+[SupportedOSPlatform("linux")]
+internal static class FileEndpoints
+{
+    public static void MapFileEndpoints(this IEndpointRouteBuilder app, string providerId)
+    {
+        var prefix = $"/ucloud/{providerId}/files";
+        app.MapPost(prefix + "/browse", async context =>
+        {
+            var request = await ReadAsync(context, WireJson.Default.FilesBrowseRequest);
+            var drive = request.ResolvedCollection;
+            var path = request.Browse.Flags?.Path ?? $"/{drive.Id}";
+            var sort = request.Browse.SortBy?.ToUpperInvariant() switch
+            {
+                null or "PATH" => SortField.Path,
+                "SIZE" => SortField.Size,
+                "MODIFIED_AT" => SortField.ModifiedAt,
+                var other => throw ImException.BadRequest($"Cannot sort by '{other}'; use PATH, SIZE or MODIFIED_AT"),
+            };
+            var descending = request.Browse.SortDirection?.ToUpperInvariant() switch
+            {
+                null or "ASCENDING" => false,
+                "DESCENDING" => true,
+                var other => throw ImException.BadRequest($"Unknown sort direction '{other}'"),
+            };
+            var page = Run(path, () => FileListing.Browse(UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, path), path,
+                request.Browse.ItemsPerPage, request.Browse.Next, sort, descending, request.Browse.Flags?.FilterHiddenFiles ?? false));
+            await context.Response.WriteAsJsonAsync(page, WireJson.Default.PageV2ProviderFile);
+        });
+        app.MapPost(prefix + "/retrieve", async context =>
+        {
+            var request = await ReadAsync(context, WireJson.Default.FilesRetrieveRequest);
+            var drive = request.ResolvedCollection;
+            var path = request.Retrieve.Id;
+            var file = Run(path, () => FileListing.Retrieve(UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, path), path));
+            await context.Response.WriteAsJsonAsync(file, WireJson.Default.ProviderFile);
+        });
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
+    {
+        try
+        {
+            return await JsonSerializer.DeserializeAsync(context.Request.Body, type, context.RequestAborted)
+                ?? throw ImException.BadRequest("The request body is empty");
+        }
+        catch (JsonException e)
+        {
+            throw ImException.BadRequest($"The request body is not a valid {typeof(T).Name}: {e.Message}");
+        }
+    }
+
+    /// <summary>Maps the OS's answer to what the end-user should read.</summary>
+    private static T Run<T>(string ucloudPath, Func<T> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (InvalidPathException e) { throw ImException.BadRequest(e.Message, "INVALID_PATH"); }
+        catch (FileNotFoundException) { throw ImException.NotFound($"{ucloudPath} does not exist"); }
+        catch (DirectoryNotFoundException) { throw ImException.NotFound($"{ucloudPath} does not exist"); }
+        catch (UnixIOException e) when (e.IsPermissionDenied) { throw ImException.Forbidden($"Permission denied: {ucloudPath}"); }
+        catch (UnauthorizedAccessException) { throw ImException.Forbidden($"Permission denied: {ucloudPath}"); }
+        catch (UnixIOException e) when (e.Errno == 20) { throw ImException.BadRequest($"{ucloudPath}: a part of the path is not a folder"); }
+    }
+}
