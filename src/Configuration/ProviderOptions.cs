@@ -52,6 +52,7 @@ public sealed partial record ProviderOptions(
         logs?.Done();
         if (!Path.IsPathFullyQualified(ipcDir)) throw s.Error("ipc.directory", "must be an absolute path");
         if (!Path.IsPathFullyQualified(logDir)) throw s.Error("logs.directory", "must be an absolute path");
+        s.Done();
         return new ProviderOptions(id, ucloud, self, ipcDir, logDir);
     }
 

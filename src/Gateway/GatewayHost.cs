@@ -37,7 +37,7 @@ public static partial class GatewayHost
             await Console.Error.WriteLineAsync($"ucloud-im-gateway: refusing to start: {refusal}");
             return 2;
         }
-        var app = Build(config, key, WebApplication.CreateSlimBuilder());
+        var app = Build(config, key, WebApplication.CreateSlimBuilder(ImHostDefaults.Options()));
         await app.RunAsync();
         return 0;
     }

@@ -66,7 +66,7 @@ internal static class SandboxCommands
         cmd.SetAction(async (p, ct) =>
         {
             var state = SandboxState.Load(p.GetValue(StateDir)!);
-            var builder = WebApplication.CreateSlimBuilder();
+            var builder = WebApplication.CreateSlimBuilder(ImHostDefaults.Options());
             builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
             builder.Services.AddSingleton(state);
             builder.Services.AddSingleton(TimeProvider.System);

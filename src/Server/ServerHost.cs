@@ -45,7 +45,7 @@ public static partial class ServerHost
         var db = config.Server!.Postgres is { } pg ? Database.Postgres(pg.ConnectionString) : Database.Sqlite(config.Server.SqlitePath);
         await db.MigrateAsync(CancellationToken.None);
 
-        var builder = WebApplication.CreateSlimBuilder();
+        var builder = WebApplication.CreateSlimBuilder(ImHostDefaults.Options());
         builder.Host.UseSystemd();
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));

@@ -97,7 +97,7 @@ public static class InstanceHost
 
     private static WebApplication Build(InstanceBootstrap bootstrap, UnixUser me, string socketPath)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = "/" });
+        var builder = WebApplication.CreateSlimBuilder(ImHostDefaults.Options());
         builder.Logging.ClearProviders();
         // stdout carries the READY line; logs go to stderr, which the server collects.
         builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fff "; });

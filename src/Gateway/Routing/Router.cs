@@ -19,7 +19,7 @@ public sealed class Router(string providerId)
         else if (path.StartsWith(_jobsWebsocketPrefix, StringComparison.Ordinal)) rest = "jobs.provider/" + path[_jobsWebsocketPrefix.Length..];
         else return RouteDecision.NotFound;
 
-        if (rest.Contains("..", StringComparison.Ordinal) || rest.Contains("//", StringComparison.Ordinal)) return RouteDecision.Bad("Malformed path");
+        if (rest.StartsWith('/') || rest.Contains("..", StringComparison.Ordinal) || rest.Contains("//", StringComparison.Ordinal)) return RouteDecision.Bad("Malformed path");
         if (IsServerPath(rest)) return RouteDecision.Server;
 
         var fromHeader = usernameHeader is null ? null : UsernameCodec.Decode(usernameHeader);

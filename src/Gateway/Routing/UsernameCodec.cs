@@ -15,7 +15,7 @@ public static class UsernameCodec
     public static string? Decode(string? value)
     {
         if (string.IsNullOrWhiteSpace(value)) return null;
-        var text = value.Trim();
+        var text = value;
         if (text.Contains('%'))
         {
             try { text = Uri.UnescapeDataString(text); } catch (UriFormatException) { return null; }
