@@ -37,7 +37,8 @@ internal static class CliCommands
         }
         try
         {
-            return await Build().Parse(args).InvokeAsync();
+            // Our own handler below prints the server's message; the default one would print a stack trace.
+            return await Build().Parse(args).InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is CliException or ConfigException)
         {

@@ -1,0 +1,77 @@
+using UcloudIm.Tests.Integration.Support;
+
+namespace UcloudIm.Tests.Integration.Flows;
+
+/// <summary>The server keeps instances alive while used, and only then: reaping, crash restarts, group changes.</summary>
+[Collection(StackCollection.Name)]
+public sealed class InstanceLifecycleTests(Stack stack)
+{
+    [Fact]
+    public async Task An_idle_instance_is_reaped_and_comes_back_on_the_next_request()
+    {
+        var user = await stack.CreateUserAsync();
+        Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
+        var first = (await stack.InstanceOf(user))!;
+
+        // Activity keeps it: requests spaced below the idle timeout.
+        for (var i = 0; i < 3; i++)
+        {
+            await Task.Delay(Stack.IdleTimeout / 2);
+            Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
+        }
+        Assert.Equal(first.SudoPid, (await stack.InstanceOf(user))!.SudoPid);
+
+        await Stack.WaitFor("the idle instance to be reaped", async () => await stack.InstanceOf(user) is null, Stack.IdleTimeout * 4);
+        Assert.False(Directory.Exists($"/proc/{first.SudoPid}"));
+
+        Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
+        Assert.NotEqual(first.SudoPid, (await stack.InstanceOf(user))!.SudoPid);
+    }
+
+    [Fact]
+    public async Task A_killed_instance_is_restarted()
+    {
+        var user = await stack.CreateUserAsync();
+        Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
+        var before = (await stack.InstanceOf(user))!;
+        var child = ChildOf(before.SudoPid);
+        Assert.Equal(user.Uid, OwnerOf(child));
+
+        await Shell.Ok("kill", "-9", child.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        await Stack.WaitFor("the instance to be restarted", async () =>
+            await stack.InstanceOf(user) is { } now && now.SudoPid != before.SudoPid && now.Restarts == 1);
+        Assert.Equal(200, (await stack.BrowseAsync(user)).Status);
+    }
+
+    [Fact]
+    public async Task Changing_a_users_groups_restarts_the_instance_with_the_new_groups()
+    {
+        var user = await stack.CreateUserAsync();
+        var group = await stack.CreateGroupAsync();
+        Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
+        var before = (await stack.InstanceOf(user))!;
+
+        await Shell.Ok("usermod", "-aG", group, user.LocalName);
+
+        await Stack.WaitFor("the instance to restart", async () => await stack.InstanceOf(user) is { } now && now.SudoPid != before.SudoPid);
+        var after = (await stack.InstanceOf(user))!;
+        var gid = UcloudIm.Unix.UserDatabase.FindGroupId(group)!.Value;
+        Assert.Contains(gid, GroupsOf(ChildOf(after.SudoPid)));
+    }
+
+    /// <summary>The user instance is sudo's only child.</summary>
+    internal static int ChildOf(int sudoPid)
+    {
+        var children = File.ReadAllText($"/proc/{sudoPid}/task/{sudoPid}/children").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return int.Parse(Assert.Single(children), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    internal static uint OwnerOf(int pid) =>
+        uint.Parse(File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[2],
+            System.Globalization.CultureInfo.InvariantCulture);
+
+    private static uint[] GroupsOf(int pid) =>
+        File.ReadAllLines($"/proc/{pid}/status").First(l => l.StartsWith("Groups:", StringComparison.Ordinal))["Groups:".Length..]
+            .Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries).Select(g => uint.Parse(g, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+}

@@ -1,0 +1,127 @@
+using Npgsql;
+using UcloudIm.Persistence;
+
+namespace UcloudIm.Tests.Integration.Persistence;
+
+/// <summary>
+/// The same repository tests on SQLite (always) and PostgreSQL (UCIM_TEST_POSTGRES, which deploy/test.sh sets
+/// after starting Debian's PostgreSQL; in CI its absence is a failure, not a skip).
+/// </summary>
+public sealed class ConnectionsRepositoryTests
+{
+    public static TheoryData<string> Databases => new() { "sqlite", "postgres" };
+
+    private sealed class Fixed(DateTimeOffset now) : TimeProvider
+    {
+        public DateTimeOffset Now = now;
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    private static async Task<(Database Db, Func<Task> Cleanup)> Open(string kind)
+    {
+        if (kind == "sqlite")
+        {
+            var dir = Directory.CreateTempSubdirectory("ucim-db").FullName;
+            var db = Database.Sqlite(Path.Combine(dir, "im.sqlite3"));
+            await db.MigrateAsync(CancellationToken.None);
+            return (db, async () => { await db.DisposeAsync(); Directory.Delete(dir, true); });
+        }
+        var cs = Environment.GetEnvironmentVariable("UCIM_TEST_POSTGRES");
+        if (cs is null)
+        {
+            Assert.SkipWhen(Environment.GetEnvironmentVariable("CI") is null, "UCIM_TEST_POSTGRES is not set (deploy/test.sh sets it)");
+            Assert.Fail("UCIM_TEST_POSTGRES must be set in CI");
+        }
+        // A schema of its own per test, so tests never share data.
+        var schema = "t" + Guid.NewGuid().ToString("N")[..12];
+        await using (var admin = NpgsqlDataSource.Create(cs))
+        await using (var c = await admin.OpenConnectionAsync())
+        await using (var cmd = new NpgsqlCommand($"create schema {schema}", c)) await cmd.ExecuteNonQueryAsync();
+        var pg = Database.Postgres(cs + $";Search Path={schema}");
+        await pg.MigrateAsync(CancellationToken.None);
+        return (pg, async () =>
+        {
+            await pg.DisposeAsync();
+            await using var admin = NpgsqlDataSource.Create(cs);
+            await using var c = await admin.OpenConnectionAsync();
+            await using var cmd = new NpgsqlCommand($"drop schema {schema} cascade", c);
+            await cmd.ExecuteNonQueryAsync();
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases))]
+    public async Task A_mapping_is_stored_found_listed_and_deleted(string kind)
+    {
+        var (db, cleanup) = await Open(kind);
+        try
+        {
+            var time = new Fixed(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
+            var repo = new ConnectionsRepository(db, time);
+            var c = await repo.RegisterAsync("alice#1234", "alice", 41231, null, CancellationToken.None);
+            Assert.Equal(time.Now, c.CreatedAt);
+            var found = await repo.FindAsync("alice#1234", CancellationToken.None);
+            Assert.Equal(("alice", 41231u, (DateTimeOffset?)null), (found!.LocalUsername, found.Uid, found.ExpiresAt));
+            await repo.RegisterAsync("bob", "bob", 41232, null, CancellationToken.None);
+            Assert.Equal(["alice#1234", "bob"], (await repo.ListAsync(CancellationToken.None)).Select(x => x.UcloudUsername));
+            Assert.True(await repo.DeleteAsync("bob", CancellationToken.None));
+            Assert.False(await repo.DeleteAsync("bob", CancellationToken.None));
+            Assert.Null(await repo.FindAsync("bob", CancellationToken.None));
+        }
+        finally { await cleanup(); }
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases))]
+    public async Task A_user_is_never_moved_to_another_uid_nor_a_uid_shared(string kind)
+    {
+        var (db, cleanup) = await Open(kind);
+        try
+        {
+            var repo = new ConnectionsRepository(db, TimeProvider.System);
+            await repo.RegisterAsync("alice", "alice", 41231, null, CancellationToken.None);
+            await Assert.ThrowsAsync<MappingConflictException>(() => repo.RegisterAsync("alice", "bob", 41232, null, CancellationToken.None));
+            await Assert.ThrowsAsync<MappingConflictException>(() => repo.RegisterAsync("mallory", "alice", 41231, null, CancellationToken.None));
+            Assert.Equal(41231u, (await repo.FindAsync("alice", CancellationToken.None))!.Uid);
+        }
+        finally { await cleanup(); }
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases))]
+    public async Task Unlinking_expires_the_mapping_and_mapping_again_reactivates_it(string kind)
+    {
+        var (db, cleanup) = await Open(kind);
+        try
+        {
+            var time = new Fixed(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
+            var repo = new ConnectionsRepository(db, time);
+            var created = await repo.RegisterAsync("alice", "alice", 41231, null, CancellationToken.None);
+            Assert.True(await repo.ExpireAsync("alice", CancellationToken.None));
+            time.Now = time.Now.AddSeconds(1);
+            Assert.False((await repo.FindAsync("alice", CancellationToken.None))!.IsActiveAt(time.Now));
+            Assert.False(await repo.ExpireAsync("nobody", CancellationToken.None));
+            var again = await repo.RegisterAsync("alice", "alice", 41231, null, CancellationToken.None);
+            Assert.True(again.IsActiveAt(time.Now));
+            Assert.Equal(created.CreatedAt, again.CreatedAt);
+        }
+        finally { await cleanup(); }
+    }
+
+    [Theory]
+    [MemberData(nameof(Databases))]
+    public async Task Migrations_run_once(string kind)
+    {
+        var (db, cleanup) = await Open(kind);
+        try
+        {
+            await db.MigrateAsync(CancellationToken.None);
+            await db.MigrateAsync(CancellationToken.None);
+            await using var c = await db.OpenAsync(CancellationToken.None);
+            await using var cmd = c.CreateCommand();
+            cmd.CommandText = "select count(*) from schema_migrations";
+            Assert.Equal(1L, Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+        }
+        finally { await cleanup(); }
+    }
+}

@@ -1,0 +1,215 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using UcloudIm.Contracts;
+using UcloudIm.Hosting;
+
+namespace UcloudIm.Tests.Integration.Support;
+
+/// <summary>
+/// The whole system on this machine, from the installed binaries: two sandbox Cores, the server (as
+/// ucloud), a gateway that answers 449 and one that holds the first request (both as ucloud-gw), with a
+/// short idle timeout and group check so that reaping and restarts can be seen in seconds.
+/// </summary>
+public sealed class Stack : IAsyncLifetime
+{
+    public const string ProviderId = "ittest";
+    public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(4);
+    public static string Prefix => Environment.GetEnvironmentVariable("UCLOUD_IM_PREFIX") ?? "/opt/ucloud-im";
+
+    private readonly string _id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
+    private readonly List<Daemon> _daemons = [];
+    private readonly List<string> _users = [];
+    private readonly List<string> _groups = [];
+    private int _userCount;
+
+    public string Root { get; private set; } = "";
+    public string ConfigDir => Path.Combine(Root, "etc");
+    public string HoldConfigDir => Path.Combine(Root, "etc-hold");
+    public string SandboxState => Path.Combine(Root, "sandbox");
+    public string IpcDir => $"/run/ucim-it-{_id}";
+    public string LogDir => Path.Combine(Root, "log");
+    public int GatewayPort { get; private set; }
+    public int HoldGatewayPort { get; private set; }
+    public int SandboxPort { get; private set; }
+    public int HoldSandboxPort { get; private set; }
+    public HttpClient Sandbox { get; private set; } = null!;
+    public HttpClient HoldSandbox { get; private set; } = null!;
+    public HttpClient Gateway { get; private set; } = null!;
+    private HttpClient _server = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(Path.Combine(Prefix, "bin/ucloud-im-user")))
+            throw new InvalidOperationException($"the module is not installed in {Prefix}; run deploy/install.sh (deploy/test.sh does)");
+        Root = Directory.CreateTempSubdirectory("ucim-it-").FullName;
+        File.SetUnixFileMode(Root, (UnixFileMode)0b111_101_101);
+        Directory.CreateDirectory(ConfigDir);
+        Directory.CreateDirectory(HoldConfigDir);
+        Directory.CreateDirectory(LogDir);
+        Directory.CreateDirectory(IpcDir);
+        Directory.CreateDirectory(Path.Combine(Root, "state"));
+        await Shell.Ok("chown", "ucloud:ucloud", IpcDir, LogDir, Path.Combine(Root, "state"));
+        File.SetUnixFileMode(Path.Combine(Root, "state"), (UnixFileMode)0b111_000_000);
+
+        (GatewayPort, HoldGatewayPort, SandboxPort, HoldSandboxPort) = (FreePort(), FreePort(), FreePort(), FreePort());
+        await Shell.Ok(Path.Combine(Prefix, "sandbox/ucloud-sandbox"), "--state-dir", SandboxState, "init", "--provider-id", ProviderId, "--im-config-dir", ConfigDir);
+        File.Copy(Path.Combine(ConfigDir, "ucloud_key.pub"), Path.Combine(HoldConfigDir, "ucloud_key.pub"));
+        await Shell.Ok("chown", "-R", "ucloud-sandbox:ucloud-sandbox", SandboxState);
+        WriteConfig(ConfigDir, GatewayPort, hold: false);
+        WriteConfig(HoldConfigDir, HoldGatewayPort, hold: true);
+        var serverYml = Path.Combine(ConfigDir, "server.yml");
+        File.WriteAllText(serverYml, $"refreshToken: {File.ReadAllText(Path.Combine(SandboxState, "refresh-token")).Trim()}\nsqlite:\n  path: {Root}/state/im.sqlite3\n");
+        File.SetUnixFileMode(serverYml, (UnixFileMode)0b110_000_000);
+        await Shell.Ok("chown", "ucloud:ucloud", serverYml);
+
+        Start("sandbox", "ucloud-sandbox", "sandbox/ucloud-sandbox", "--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{SandboxPort}", "--provider-url", $"http://127.0.0.1:{GatewayPort}");
+        Start("sandbox-hold", "ucloud-sandbox", "sandbox/ucloud-sandbox", "--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{HoldSandboxPort}", "--provider-url", $"http://127.0.0.1:{HoldGatewayPort}");
+        Start("server", "ucloud", "server/ucloud-im-server", "--config-dir", ConfigDir);
+        _server = new HttpClient(UnixSocketHttp.CreateHandler(Path.Combine(IpcDir, "server.sock"))) { BaseAddress = new Uri("http://server") };
+        await WaitFor("server", async () => (await _server.GetAsync("/health")).IsSuccessStatusCode);
+        Start("gateway", "ucloud-gw", "gateway/ucloud-im-gateway", "--config-dir", ConfigDir);
+        Start("gateway-hold", "ucloud-gw", "gateway/ucloud-im-gateway", "--config-dir", HoldConfigDir);
+        Sandbox = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{SandboxPort}"), Timeout = TimeSpan.FromSeconds(60) };
+        HoldSandbox = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HoldSandboxPort}"), Timeout = TimeSpan.FromSeconds(60) };
+        Gateway = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{GatewayPort}"), Timeout = TimeSpan.FromSeconds(60) };
+        using var holdGateway = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HoldGatewayPort}") };
+        await WaitFor("gateway", async () => (await Gateway.GetAsync("/")).StatusCode == HttpStatusCode.NotFound);
+        await WaitFor("hold gateway", async () => (await holdGateway.GetAsync("/")).StatusCode == HttpStatusCode.NotFound);
+        await WaitFor("sandbox", async () => (await Sandbox.GetAsync("/sandbox/calls")).IsSuccessStatusCode);
+        await WaitFor("hold sandbox", async () => (await HoldSandbox.GetAsync("/sandbox/calls")).IsSuccessStatusCode);
+    }
+
+    private void WriteConfig(string dir, int gatewayPort, bool hold) => File.WriteAllText(Path.Combine(dir, "config.yml"), $"""
+        provider:
+          id: {ProviderId}
+          hosts:
+            ucloud: {"{"} address: 127.0.0.1, port: {SandboxPort}, scheme: http {"}"}
+            self: {"{"} address: 127.0.0.1, port: {gatewayPort}, scheme: http {"}"}
+          ipc:
+            directory: {IpcDir}
+          logs:
+            directory: {LogDir}
+        gateway:
+          listen: {"{"} address: 127.0.0.1, port: {gatewayPort} {"}"}
+          user: ucloud-gw
+          holdUntilReady: {(hold ? "true" : "false")}
+        userInstances:
+          executable: {Prefix}/bin/ucloud-im-user
+          allowedGroup: ucloud-users
+          idleTimeout: {IdleTimeout.TotalSeconds}s
+          groupCheckInterval: 1s
+        """);
+
+    private void Start(string name, string user, string exe, params string[] args) =>
+        _daemons.Add(Daemon.Start(name, user, Path.Combine(LogDir, name + ".log"), Path.Combine(Prefix, exe), args));
+
+    public string DaemonLog(string name) => _daemons.First(d => d.Name == name).Log();
+
+    /// <summary>A real Linux user with a home, mapped to a UCloud user of the given name, with a home drive in the sandbox.</summary>
+    public async Task<TestUser> CreateUserAsync(string? ucloudName = null, bool inAllowedGroup = true, bool map = true)
+    {
+        var name = $"it{_id}{Interlocked.Increment(ref _userCount)}";
+        await Shell.Ok("useradd", "--create-home", "--shell", "/bin/bash", name);
+        _users.Add(name);
+        if (inAllowedGroup) await Shell.Ok("usermod", "-aG", "ucloud-users", name);
+        var user = new TestUser(name, ucloudName ?? name, (await UserDb(name)).Uid, $"home-{name}");
+        // Core knows the user's drive whether or not the provider has mapped the user.
+        await Shell.As("ucloud-sandbox", Path.Combine(Prefix, "sandbox/ucloud-sandbox"), "--state-dir", SandboxState, "drive", "add", user.Drive, $"/home/{name}", "--owner", user.UcloudName).ThrowIfFailed();
+        if (map) await Cli("users", "add", "--ucloud-name", user.UcloudName, "--local-name", name).ThrowIfFailed();
+        return user;
+    }
+
+    public async Task<string> CreateGroupAsync()
+    {
+        var g = $"itg{_id}{Interlocked.Increment(ref _userCount)}";
+        await Shell.Ok("groupadd", g);
+        _groups.Add(g);
+        return g;
+    }
+
+    private static Task<UcloudIm.Unix.UnixUser> UserDb(string name) =>
+        Task.FromResult(UcloudIm.Unix.UserDatabase.FindByName(name) ?? throw new InvalidOperationException($"no user {name}"));
+
+    public Task<CommandResult> Cli(params string[] args) => Shell.Run(Path.Combine(Prefix, "cli/ucloud-im"), ["--config-dir", ConfigDir, .. args]);
+
+    /// <summary>What the end-user sees: the provider's status and body, and how many tries and inits it took.</summary>
+    public async Task<SandboxAnswer> BrowseAsync(TestUser user, string? path = null, bool hold = false, string operation = "files/browse")
+    {
+        var client = hold ? HoldSandbox : Sandbox;
+        var response = await client.PostAsJsonAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/{operation}", new { path = path ?? "/" + user.Drive });
+        var node = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        return new SandboxAnswer(node["status"]!.GetValue<int>(), node["attempts"]!.GetValue<int>(), node["inits"]!.GetValue<int>(), node["body"]);
+    }
+
+    public async Task<ServerStatus> StatusAsync() =>
+        (await _server.GetFromJsonAsync("/cli/status", WireJson.Default.ServerStatus))!;
+
+    public async Task<InstanceInfo?> InstanceOf(TestUser user) =>
+        (await StatusAsync()).Instances.FirstOrDefault(i => i.UcloudUsername == user.UcloudName);
+
+    public async Task<JsonArray> SandboxCallsAsync() => JsonNode.Parse(await Sandbox.GetStringAsync("/sandbox/calls"))!.AsArray();
+
+    public string CoreKeyPem => File.ReadAllText(Path.Combine(SandboxState, "core_key.pem"));
+
+    public static async Task WaitFor(string what, Func<Task<bool>> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        Exception? last = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try { if (await condition()) return; }
+            catch (Exception e) when (e is HttpRequestException or IOException or SocketException or JsonException) { last = e; }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"timed out waiting for {what}{(last is null ? "" : $": {last.Message}")}");
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var d in Enumerable.Reverse(_daemons)) await d.DisposeAsync();
+        foreach (var u in _users) await Shell.Run("userdel", "--remove", u);
+        foreach (var g in _groups) await Shell.Run("groupdel", g);
+        try { Directory.Delete(IpcDir, recursive: true); } catch (IOException) { }
+        if (Environment.GetEnvironmentVariable("UCIM_KEEP_TEST_ROOT") is null) try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
+        Sandbox?.Dispose();
+        HoldSandbox?.Dispose();
+        Gateway?.Dispose();
+        _server?.Dispose();
+    }
+}
+
+public sealed record TestUser(string LocalName, string UcloudName, uint Uid, string Drive);
+
+public sealed record SandboxAnswer(int Status, int Attempts, int Inits, JsonNode? Body)
+{
+    public IReadOnlyList<string> Names => Body?["items"]?.AsArray().Select(i => Path.GetFileName(i!["id"]!.GetValue<string>())).ToList() ?? [];
+
+    public string Why => Body?["why"]?.GetValue<string>() ?? "";
+}
+
+public static class CommandResultExtensions
+{
+    public static async Task<CommandResult> ThrowIfFailed(this Task<CommandResult> task)
+    {
+        var r = await task;
+        if (!r.Succeeded) throw new InvalidOperationException($"command failed ({r.ExitCode}): {r.Stderr}{r.Stdout}");
+        return r;
+    }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StackCollection : ICollectionFixture<Stack>
+{
+    public const string Name = "stack";
+}
