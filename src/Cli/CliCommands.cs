@@ -24,6 +24,7 @@ internal static class CliCommands
         var root = new RootCommand("Administer the UCloud integration module for Slurm") { ConfigDir };
         root.Subcommands.Add(UserCommands.Build(Connect));
         root.Subcommands.Add(Status());
+        root.Subcommands.Add(Instances());
         root.Subcommands.Add(DoctorCommand());
         return root;
     }
@@ -70,6 +71,20 @@ internal static class CliCommands
             return 0;
         });
         return cmd;
+    }
+
+    private static Command Instances()
+    {
+        var name = new Option<string>("--ucloud-name") { Required = true, Description = "The UCloud user whose instance to stop" };
+        var stop = new Command("stop", "Stop a user's instance now; the next request starts a fresh one (with current groups)") { name };
+        stop.SetAction(async (p, ct) =>
+        {
+            using var server = Connect(p);
+            await server.PostAsync("/cli/instances/stop", new UsernameRequest(p.GetValue(name)!), WireJson.Default.UsernameRequest, WireJson.Default.Empty, ct);
+            AnsiConsole.MarkupLineInterpolated($"[green]stopped[/] the instance of {p.GetValue(name)}");
+            return 0;
+        });
+        return new Command("instances", "Running user instances") { stop };
     }
 
     private static Command DoctorCommand()

@@ -38,6 +38,7 @@ internal static class SandboxCommands
         root.Subcommands.Add(Init());
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(DriveAdd());
+        root.Subcommands.Add(TokenCommand());
         root.Subcommands.Add(FileCommand("browse", "files/browse", "List a folder as an end-user: browse alice /home-alice"));
         root.Subcommands.Add(FileCommand("retrieve", "files/retrieve", "Stat one file as an end-user"));
         return root;
@@ -83,6 +84,17 @@ internal static class SandboxCommands
             app.MapCoreEndpoints();
             app.MapEndUserEndpoints();
             await app.RunAsync(ct);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Command TokenCommand()
+    {
+        var cmd = new Command("token", "Print a service token as Core would send it (10 minutes), to call the gateway by hand");
+        cmd.SetAction(p =>
+        {
+            Console.WriteLine(new TokenIssuer(SandboxState.Load(p.GetValue(StateDir)!), TimeProvider.System).ServiceToken());
             return 0;
         });
         return cmd;

@@ -34,6 +34,10 @@ internal static class InternalEndpoints
             await connections.RemoveAsync(body.UcloudUsername, ct)
                 ? Results.Ok(new Empty())
                 : throw ImException.NotFound($"no mapping for UCloud user '{body.UcloudUsername}'"));
+        cli.MapPost("/instances/stop", async (UsernameRequest body, InstanceManager instances) =>
+            await instances.StopAsync(body.Username, "stopped by an administrator")
+                ? Results.Ok(new Empty())
+                : throw ImException.NotFound($"no user instance is running for '{body.Username}'"));
         cli.MapGet("/status", (InstanceManager instances) => TypedResults.Ok(new ServerStatus(providerId, ServerHost.Version,
             instances.Running.Select(i => new InstanceInfo(i.Route.UcloudUsername, i.Route.Uid, i.Sudo.Id,
                 i.StartedAt.ToUnixTimeMilliseconds(), i.LastActivity.ToUnixTimeMilliseconds(), i.Restarts)).ToList())));

@@ -60,6 +60,21 @@ public sealed class InstanceLifecycleTests(Stack stack)
         Assert.Contains(gid, GroupsOf(ChildOf(after.SudoPid)));
     }
 
+    [Fact]
+    public async Task An_admin_can_stop_an_instance_and_the_next_request_starts_a_fresh_one()
+    {
+        var user = await stack.CreateUserAsync();
+        Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
+        var before = (await stack.InstanceOf(user))!;
+        var r = await stack.Cli("instances", "stop", "--ucloud-name", user.UcloudName);
+        Assert.True(r.Succeeded, r.Stdout + r.Stderr);
+        Assert.Null(await stack.InstanceOf(user));
+        Assert.False(Directory.Exists($"/proc/{before.SudoPid}"));
+        Assert.Contains("no user instance is running", (await stack.Cli("instances", "stop", "--ucloud-name", user.UcloudName)).Stdout);
+        Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
+        Assert.NotEqual(before.SudoPid, (await stack.InstanceOf(user))!.SudoPid);
+    }
+
     /// <summary>The user instance is sudo's only child.</summary>
     internal static int ChildOf(int sudoPid)
     {
