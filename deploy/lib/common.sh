@@ -41,10 +41,8 @@ apt_install() {
     printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod 755 /usr/sbin/policy-rc.d; own_policy=1
   fi
   log "apt-get install:$missing"
-  if [ ! -f /var/lib/apt/periodic/ucloud-im-updated ] || [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ]; then
-    apt-get update -q >/dev/null
-    mkdir -p /var/lib/apt/periodic && touch /var/lib/apt/periodic/ucloud-im-updated
-  fi
+  # Lists go stale on a reused machine: refresh them whenever something must be installed.
+  apt-get update -q >/dev/null
   # shellcheck disable=SC2086
   apt-get install -y -q --no-install-recommends $missing >/dev/null
   [ $own_policy = 1 ] && rm -f /usr/sbin/policy-rc.d

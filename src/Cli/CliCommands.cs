@@ -36,6 +36,8 @@ internal static class CliCommands
             await Console.Error.WriteLineAsync("ucloud-im: run this as root (the server accepts admin commands only from uid 0)");
             return 2;
         }
+        // Piped into a file or a test, lines are not wrapped at 80 columns.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 240;
         try
         {
             // Our own handler below prints the server's message; the default one would print a stack trace.
@@ -96,7 +98,7 @@ internal static class CliCommands
             var findings = await new DoctorChecks(p.GetValue(ConfigDir)!, new CommandRunner(), p.GetValue(sudoers)!).RunAsync(ct);
             foreach (var f in findings)
             {
-                AnsiConsole.MarkupLineInterpolated($"{(f.Ok ? "[green]ok  [/]" : "[red]FAIL[/]")} {f.Check}: {f.Detail}");
+                AnsiConsole.MarkupLine((f.Ok ? "[green]ok  [/] " : "[red]FAIL[/] ") + Markup.Escape($"{f.Check}: {f.Detail}"));
                 if (!f.Ok && f.Fix is not null) AnsiConsole.MarkupLineInterpolated($"     [yellow]fix:[/] {f.Fix}");
             }
             var failed = findings.Count(f => !f.Ok);

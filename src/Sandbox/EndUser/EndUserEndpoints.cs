@@ -46,6 +46,9 @@ internal static class EndUserEndpoints
             };
             return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/retrieve", request.ToJsonString(), ct));
         });
+        // The user disconnects this provider in UCloud: Core tells the provider with integration/unlinked.
+        sandbox.MapPost("/users/{user}/unlink", async (string user, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsServiceAsync(HttpMethod.Post, "integration/unlinked", JsonSerializer.Serialize(new { username = user }), ct)));
         sandbox.MapGet("/calls", (CallLog log) => TypedResults.Ok(log.All()));
     }
 

@@ -31,11 +31,18 @@ public sealed class ProviderCaller(HttpClient http, SandboxState state, TokenIss
         }
     }
 
-    private async Task<(int Status, string Body)> SendAsync(string username, HttpMethod method, string path, string? jsonBody, CancellationToken ct)
+    /// <summary>A call Core makes on its own behalf (no user header, no init dance).</summary>
+    public async Task<ProviderAnswer> InvokeAsServiceAsync(HttpMethod method, string operation, string? jsonBody, CancellationToken ct)
+    {
+        var (status, body) = await SendAsync(null, method, $"/ucloud/{state.ProviderId}/{operation}", jsonBody, ct);
+        return new ProviderAnswer(status, body, 1, 0);
+    }
+
+    private async Task<(int Status, string Body)> SendAsync(string? username, HttpMethod method, string path, string? jsonBody, CancellationToken ct)
     {
         using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", issuer.ServiceToken());
-        request.Headers.TryAddWithoutValidation("UCloud-Username", Convert.ToBase64String(Encoding.UTF8.GetBytes(username)));
+        if (username is not null) request.Headers.TryAddWithoutValidation("UCloud-Username", Convert.ToBase64String(Encoding.UTF8.GetBytes(username)));
         if (jsonBody is not null) request.Content = new StringContent(jsonBody, Encoding.UTF8, "application/json");
         int status;
         string body;

@@ -128,6 +128,22 @@ public sealed class LocalTrustTests(Stack stack)
         var doctor = await stack.Cli("doctor");
         Assert.True(doctor.Succeeded, doctor.Stdout + doctor.Stderr);
         Assert.Contains("0 to fix", doctor.Stdout);
+        Assert.Contains("ok   sudoers: ucloud may run only", doctor.Stdout);
+        Assert.DoesNotContain("[green]", doctor.Stdout);
+    }
+
+    [Fact]
+    public async Task When_core_says_the_user_unlinked_the_mapping_expires_and_the_instance_stops()
+    {
+        var user = await stack.CreateUserAsync();
+        Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
+        var response = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/unlink", null);
+        Assert.Contains("\"status\":200", await response.Content.ReadAsStringAsync());
+        Assert.Null(await stack.InstanceOf(user));
+        var after = await stack.BrowseAsync(user, hold: true);
+        Assert.Equal(400, after.Status);
+        Assert.Contains("expired", after.Why);
+        Assert.Contains("expired", (await stack.Cli("users", "ls")).Stdout);
     }
 
     [Fact]
