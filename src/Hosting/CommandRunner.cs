@@ -26,9 +26,10 @@ public sealed class CommandFailedException(string message, Exception? inner = nu
 /// <summary>The one way this project runs an external program.</summary>
 public sealed class CommandRunner
 {
-    public async Task<CommandResult> RunAsync(ExternalCommand command, CancellationToken cancellationToken)
+    /// <summary>Start settings for a program whose three standard streams we hold: an argument list, no shell.</summary>
+    public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments)
     {
-        var psi = new ProcessStartInfo(command.FileName)
+        var psi = new ProcessStartInfo(fileName)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -37,7 +38,13 @@ public sealed class CommandRunner
             StandardOutputEncoding = Encoding.UTF8,
             StandardErrorEncoding = Encoding.UTF8,
         };
-        foreach (var a in command.Arguments) psi.ArgumentList.Add(a);
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        return psi;
+    }
+
+    public async Task<CommandResult> RunAsync(ExternalCommand command, CancellationToken cancellationToken)
+    {
+        var psi = StartInfo(command.FileName, command.Arguments);
         var watch = Stopwatch.StartNew();
         using var process = new Process { StartInfo = psi };
         try

@@ -44,22 +44,16 @@ public static unsafe class UserDatabase
     public static uint? FindGroupId(string name)
     {
         if (string.IsNullOrEmpty(name) || name.Contains('\0')) return null;
-        var size = 4096;
-        while (true)
-        {
-            var buffer = new byte[size];
-            Libc.Group grp;
-            Libc.Group* result = null;
-            int rc;
-            fixed (byte* b = buffer) rc = Libc.getgrnam_r(name, &grp, b, (nuint)size, &result);
-            if (rc == Libc.ERANGE) { size *= 2; continue; }
-            if (rc != 0) throw new IOException($"getgrnam_r({name}) failed with errno {rc}");
-            return result == null ? null : grp.Gid;
-        }
+        return LookupGroup((grp, buf, len, result) => Libc.getgrnam_r(name, grp, buf, len, result))?.Gid;
     }
 
     /// <summary>The name of group <paramref name="gid"/>, or null when there is none.</summary>
-    public static string? FindGroupName(uint gid)
+    public static string? FindGroupName(uint gid) =>
+        LookupGroup((grp, buf, len, result) => Libc.getgrgid_r(gid, grp, buf, len, result))?.Name;
+
+    private delegate int GroupCall(Libc.Group* grp, byte* buf, nuint len, Libc.Group** result);
+
+    private static (uint Gid, string Name)? LookupGroup(GroupCall call)
     {
         var size = 4096;
         while (true)
@@ -68,10 +62,10 @@ public static unsafe class UserDatabase
             Libc.Group grp;
             Libc.Group* result = null;
             int rc;
-            fixed (byte* b = buffer) rc = Libc.getgrgid_r(gid, &grp, b, (nuint)size, &result);
+            fixed (byte* b = buffer) rc = call(&grp, b, (nuint)size, &result);
             if (rc == Libc.ERANGE) { size *= 2; continue; }
-            if (rc != 0) throw new IOException($"getgrgid_r({gid}) failed with errno {rc}");
-            return result == null ? null : Libc.Utf8(grp.Name);
+            if (rc != 0) throw new IOException($"group lookup failed with errno {rc}");
+            return result == null ? null : (grp.Gid, Libc.Utf8(grp.Name) ?? "");
         }
     }
 

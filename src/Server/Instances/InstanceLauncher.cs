@@ -25,17 +25,8 @@ internal sealed partial class InstanceLauncher(ImConfig config, ServiceAccounts 
         var bootstrap = new InstanceBootstrap(ucloudUsername, config.Provider.Id, accounts.GatewayUid, options.MinimumUid,
             config.Provider.InstanceSocketDirectory, secret);
 
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        // Not CommandRunner.RunAsync: this process outlives the call, and we keep its stdin open.
+        var process = new Process { StartInfo = CommandRunner.StartInfo(file, args), EnableRaisingEvents = true };
         var watch = Stopwatch.StartNew();
         try
         {

@@ -70,7 +70,9 @@ public sealed class InstanceLifecycleTests(Stack stack)
         Assert.True(r.Succeeded, r.Stdout + r.Stderr);
         Assert.Null(await stack.InstanceOf(user));
         Assert.False(Directory.Exists($"/proc/{before.SudoPid}"));
-        Assert.Contains("no user instance is running", (await stack.Cli("instances", "stop", "--ucloud-name", user.UcloudName)).Stdout);
+        var again = await stack.Cli("instances", "stop", "--ucloud-name", user.UcloudName);
+        Assert.False(again.Succeeded);
+        Assert.Contains("no user instance is running", again.Stdout, StringComparison.OrdinalIgnoreCase);
         Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
         Assert.NotEqual(before.SudoPid, (await stack.InstanceOf(user))!.SudoPid);
     }

@@ -18,9 +18,8 @@ public sealed class Daemon : IAsyncDisposable
 
     public static Daemon Start(string name, string user, string logPath, string file, params string[] args)
     {
-        var psi = new ProcessStartInfo("setpriv") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var a in new[] { $"--reuid={user}", $"--regid={user}", "--init-groups", "--", file }.Concat(args)) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
+        var p = Process.Start(UcloudIm.Hosting.CommandRunner.StartInfo("setpriv",
+            new[] { $"--reuid={user}", $"--regid={user}", "--init-groups", "--", file }.Concat(args)))!;
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         p.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
         p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
