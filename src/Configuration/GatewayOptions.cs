@@ -10,7 +10,8 @@ public sealed record GatewayOptions(
     string TokenIssuer,
     TimeSpan ClockSkew)
 {
-    public static readonly GatewayOptions Defaults = new("127.0.0.1", 8889, "ucloud-gw", true, TimeSpan.FromSeconds(20), "cloud.sdu.dk", TimeSpan.FromSeconds(30));
+    // holdTimeout stays under Core's 5 s timeout for provider calls: Core must get our 449, not its own timeout.
+    public static readonly GatewayOptions Defaults = new("127.0.0.1", 8889, "ucloud-gw", true, TimeSpan.FromSeconds(4), "cloud.sdu.dk", TimeSpan.FromSeconds(30));
 
     internal static GatewayOptions Read(YamlSection? s)
     {

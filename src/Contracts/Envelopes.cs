@@ -10,7 +10,7 @@ public sealed record BulkResponse<T>(IReadOnlyList<T> Responses);
 public sealed record PageV2<T>(IReadOnlyList<T> Items, int ItemsPerPage, string? Next);
 
 /// <summary>The wire error format. Core treats the error as structured when statusCode equals the HTTP status.</summary>
-public sealed record WireError(int StatusCode, string Why, string? ErrorCode);
+public sealed record WireError(int StatusCode, string Why, string? ErrorCode = null);
 
 /// <summary>An empty JSON object, for endpoints that answer <c>{}</c>.</summary>
 public sealed record Empty;

@@ -2,20 +2,20 @@ namespace UcloudIm.Contracts;
 
 public sealed record ProductReference(string Id, string Category, string Provider);
 
-public sealed record ResourceOwner(string CreatedBy, string? Project);
+public sealed record ResourceOwner(string CreatedBy, string? Project = null);
 
-public sealed record DriveSpecification(string? Title, ProductReference? Product);
+public sealed record DriveSpecification(string? Title = null, ProductReference? Product = null);
 
 /// <summary>A drive as Core resolves it. providerGeneratedId is "&lt;providerId&gt;-&lt;ownerRef&gt;\n&lt;local path&gt;".</summary>
-public sealed record Drive(string Id, DriveSpecification? Specification, string? ProviderGeneratedId, ResourceOwner? Owner, long? CreatedAt);
+public sealed record Drive(string Id, DriveSpecification? Specification = null, string? ProviderGeneratedId = null, ResourceOwner? Owner = null, long? CreatedAt = null);
 
-public sealed record FileFlags(string? Path, bool? FilterHiddenFiles);
+public sealed record FileFlags(string? Path = null, bool? FilterHiddenFiles = null);
 
-public sealed record BrowseParameters(FileFlags? Flags, int? ItemsPerPage, string? Next, string? SortBy, string? SortDirection);
+public sealed record BrowseParameters(FileFlags? Flags = null, int? ItemsPerPage = null, string? Next = null, string? SortBy = null, string? SortDirection = null);
 
 public sealed record FilesBrowseRequest(Drive ResolvedCollection, BrowseParameters Browse);
 
-public sealed record RetrieveParameters(string Id, FileFlags? Flags);
+public sealed record RetrieveParameters(string Id, FileFlags? Flags = null);
 
 public sealed record FilesRetrieveRequest(Drive ResolvedCollection, RetrieveParameters Retrieve);
 

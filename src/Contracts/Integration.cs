@@ -5,9 +5,9 @@ public sealed record UsernameRequest(string Username);
 
 public sealed record ConnectResponse(string RedirectTo);
 
-public sealed record ManifestResponse(bool Enabled, long? ExpireAfterMs);
+public sealed record ManifestResponse(bool Enabled, long? ExpireAfterMs = null);
 
 // Calls the provider makes to Core.
 public sealed record RefreshTokenItem(string RefreshToken);
 
-public sealed record AccessTokenResponse(string AccessToken, string? CsrfToken);
+public sealed record AccessTokenResponse(string AccessToken, string? CsrfToken = null);

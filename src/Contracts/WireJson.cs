@@ -10,7 +10,10 @@ namespace UcloudIm.Contracts;
 [JsonSourceGenerationOptions(
     JsonSerializerDefaults.Web,
     PropertyNameCaseInsensitive = true,
-    UseStringEnumConverter = true)]
+    UseStringEnumConverter = true,
+    // A missing required field or a null where none is allowed is a 400 that names it, not a crash later.
+    RespectRequiredConstructorParameters = true,
+    RespectNullableAnnotations = true)]
 [JsonSerializable(typeof(WireError))]
 [JsonSerializable(typeof(Empty))]
 [JsonSerializable(typeof(FilesBrowseRequest))]

@@ -60,7 +60,18 @@ public sealed partial class GatewayPipeline(
         }
 
         var username = decision.Username!;
-        var route = await server.RouteAsync(username, context.RequestAborted);
+        InstanceRoute? route;
+        try
+        {
+            route = await server.RouteAsync(username, context.RequestAborted);
+        }
+        catch (HttpRequestException e)
+        {
+            // The server is restarting or down: 503 makes Core try again, and says so to a person.
+            LogServerUnavailable(log, e.Message);
+            await WireErrors.WriteAsync(context, 503, "The provider is temporarily unavailable, try again shortly", "UNAVAILABLE");
+            return;
+        }
         if (route is null)
         {
             if (!options.HoldUntilReady)
@@ -81,6 +92,12 @@ public sealed partial class GatewayPipeline(
                     return;
                 }
                 route = spawned;
+            }
+            catch (HttpRequestException e)
+            {
+                LogServerUnavailable(log, e.Message);
+                await WireErrors.WriteAsync(context, 503, "The provider is temporarily unavailable, try again shortly", "UNAVAILABLE");
+                return;
             }
             catch (OperationCanceledException) when (!context.RequestAborted.IsCancellationRequested)
             {
@@ -109,6 +126,9 @@ public sealed partial class GatewayPipeline(
 
     [LoggerMessage(1, LogLevel.Warning, "refused {Path}: {Problem}")]
     private static partial void LogRefused(ILogger logger, PathString path, string problem);
+
+    [LoggerMessage(3, LogLevel.Error, "the server cannot be reached: {Message}")]
+    private static partial void LogServerUnavailable(ILogger logger, string message);
 
     [LoggerMessage(2, LogLevel.Warning, "forwarding to {Target} failed: {Error} {Message}")]
     private static partial void LogForwardFailed(ILogger logger, string target, ForwarderError error, string? message);

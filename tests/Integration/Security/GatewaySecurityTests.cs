@@ -12,31 +12,10 @@ namespace UcloudIm.Tests.Integration.Security;
 [Collection(StackCollection.Name)]
 public sealed class GatewaySecurityTests(Stack stack)
 {
-    private string Token(RSA key, string issuer = "cloud.sdu.dk", DateTimeOffset? expires = null, string role = "SERVICE")
-    {
-        var now = DateTimeOffset.UtcNow;
-        var exp = expires ?? now.AddMinutes(10);
-        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = issuer,
-            Claims = new Dictionary<string, object> { ["sub"] = "_UCloud", ["role"] = role },
-            IssuedAt = (exp < now ? exp.AddMinutes(-10) : now).UtcDateTime,
-            NotBefore = (exp < now ? exp.AddMinutes(-10) : now).UtcDateTime,
-            Expires = exp.UtcDateTime,
-            // No provider cache: it would keep a disposed key's signer for the next key with the same modulus.
-            SigningCredentials = new SigningCredentials(new RsaSecurityKey(key), SecurityAlgorithms.RsaSha256)
-            {
-                CryptoProviderFactory = new CryptoProviderFactory { CacheSignatureProviders = false },
-            },
-        });
-    }
+    private static string Token(RSA key, string issuer = "cloud.sdu.dk", DateTimeOffset? expires = null, string role = "SERVICE") =>
+        CoreTokens.Sign(key, issuer, expires, role);
 
-    private RSA CoreKey()
-    {
-        var rsa = RSA.Create();
-        rsa.ImportFromPem(stack.CoreKeyPem);
-        return rsa;
-    }
+    private RSA CoreKey() => CoreTokens.LoadKey(stack.CoreKeyPem);
 
     private async Task<HttpResponseMessage> Browse(TestUser user, string? token, Action<HttpRequestMessage>? tweak = null)
     {

@@ -107,6 +107,21 @@ public sealed class Stack : IAsyncLifetime
     private void Start(string name, string user, string exe, params string[] args) =>
         _daemons.Add(Daemon.Start(name, user, Path.Combine(LogDir, name + ".log"), Path.Combine(Prefix, exe), args));
 
+    /// <summary>A gateway of its own, on a config like the stack's with some lines replaced; disposed by the caller.</summary>
+    public async Task<(Daemon Gateway, HttpClient Client)> StartGatewayAsync(string name, Func<string, string> editConfig)
+    {
+        var dir = Path.Combine(Root, "etc-" + name);
+        Directory.CreateDirectory(dir);
+        var port = FreePort();
+        File.Copy(Path.Combine(ConfigDir, "ucloud_key.pub"), Path.Combine(dir, "ucloud_key.pub"), overwrite: true);
+        File.WriteAllText(Path.Combine(dir, "config.yml"),
+            editConfig(File.ReadAllText(Path.Combine(ConfigDir, "config.yml")).Replace($"port: {GatewayPort} }}", $"port: {port} }}", StringComparison.Ordinal)));
+        var daemon = Daemon.Start(name, "ucloud-gw", Path.Combine(LogDir, name + ".log"), Path.Combine(Prefix, "gateway/ucloud-im-gateway"), "--config-dir", dir);
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        await WaitFor(name, async () => (await client.GetAsync("/")).StatusCode == HttpStatusCode.NotFound);
+        return (daemon, client);
+    }
+
     public string DaemonLog(string name) => _daemons.First(d => d.Name == name).Log();
 
     /// <summary>A real Linux user with a home, mapped to a UCloud user of the given name, with a home drive in the sandbox.</summary>
