@@ -21,6 +21,12 @@ internal static unsafe partial class Libc
     [LibraryImport("libc")]
     internal static partial uint umask(uint mask);
 
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int mkdir(string path, uint mode);
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int getpwnam_r(string name, Passwd* pwd, byte* buf, nuint buflen, Passwd** result);
 

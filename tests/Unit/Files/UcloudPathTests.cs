@@ -50,13 +50,4 @@ public sealed class UcloudPathTests
     [Fact]
     public void A_drive_rooted_at_slash_maps_without_a_double_slash() =>
         Assert.Equal("/srv/x", UcloudPath.ToLocal("1", "p-x\n/", "/1/srv/x"));
-
-    [Fact]
-    public void Browse_cursors_round_trip_and_foreign_ones_are_refused()
-    {
-        Assert.Equal(0, FileListing.DecodeCursor(null));
-        Assert.Equal(250, FileListing.DecodeCursor(FileListing.EncodeCursor(250)));
-        Assert.Throws<InvalidPathException>(() => FileListing.DecodeCursor("250"));
-        Assert.Throws<InvalidPathException>(() => FileListing.DecodeCursor(Convert.ToBase64String("v1:-3"u8.ToArray())));
-    }
 }
