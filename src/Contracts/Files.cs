@@ -38,3 +38,15 @@ public sealed record FileStatus(
 
 /// <summary>A file as the provider reports it; id is the UCloud path "/&lt;driveId&gt;/…".</summary>
 public sealed record ProviderFile(string Id, long CreatedAt, FileStatus Status, object? LegacySensitivity = null);
+
+public sealed record FilesCreateFolderItem(string Id, Drive ResolvedCollection, string? ConflictPolicy = null);
+
+public sealed record FilesMoveItem(Drive ResolvedOldCollection, Drive ResolvedNewCollection, string OldId, string NewId, string? ConflictPolicy = null);
+
+public sealed record FilesTrashItem(string Id, Drive ResolvedCollection);
+
+/// <summary>UCloud's LongRunningTask: "complete", or "continues_in_background" with a task id.</summary>
+public sealed record LongRunningTask(string Type, string? TaskId = null)
+{
+    public static readonly LongRunningTask Complete = new("complete");
+}

@@ -33,4 +33,8 @@ namespace UcloudIm.Contracts;
 [JsonSerializable(typeof(RemoveUserRequest))]
 [JsonSerializable(typeof(ServerStatus))]
 [JsonSerializable(typeof(Drive))]
+[JsonSerializable(typeof(BulkRequest<FilesCreateFolderItem>))]
+[JsonSerializable(typeof(BulkRequest<FilesMoveItem>))]
+[JsonSerializable(typeof(BulkRequest<FilesTrashItem>))]
+[JsonSerializable(typeof(BulkResponse<LongRunningTask>))]
 public sealed partial class WireJson : JsonSerializerContext;

@@ -39,8 +39,11 @@ internal static class SandboxCommands
         root.Subcommands.Add(Serve());
         root.Subcommands.Add(DriveAdd());
         root.Subcommands.Add(TokenCommand());
-        root.Subcommands.Add(FileCommand("browse", "files/browse", "List a folder as an end-user: browse alice /home-alice"));
+        root.Subcommands.Add(Browse());
         root.Subcommands.Add(FileCommand("retrieve", "files/retrieve", "Stat one file as an end-user"));
+        root.Subcommands.Add(FileCommand("mkdir", "files/folder", "Make a folder as an end-user"));
+        root.Subcommands.Add(FileCommand("trash", "files/trash", "Move a file or folder to its drive's Trash as an end-user"));
+        root.Subcommands.Add(Move());
         return root;
     }
 
@@ -115,34 +118,63 @@ internal static class SandboxCommands
         return new Command("drive", "Drives the sandbox's Core knows") { add };
     }
 
+    private static readonly Argument<string> User = new("user") { Description = "The UCloud user to act as" };
+    private static readonly Option<string> Policy = new("--conflict") { Description = "RENAME, REJECT, REPLACE or MERGE_RENAME", DefaultValueFactory = _ => "REJECT" };
+
     private static Command FileCommand(string name, string operation, string description)
     {
-        var user = new Argument<string>("user") { Description = "The UCloud user to act as" };
         var path = new Argument<string>("path") { Description = "The UCloud path, /<drive>/…" };
-        var cmd = new Command(name, description) { user, path, Url, Json };
-        cmd.SetAction(async (p, ct) =>
-        {
-            using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!), Timeout = TimeSpan.FromSeconds(60) };
-            HttpResponseMessage response;
-            try
-            {
-                response = await http.PostAsJsonAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/{operation}",
-                    new { path = p.GetValue(path) }, ct);
-            }
-            catch (HttpRequestException e)
-            {
-                await Console.Error.WriteLineAsync($"the sandbox at {http.BaseAddress} cannot be reached: {e.Message}");
-                return 3;
-            }
-            var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
-            if (p.GetValue(Json))
-            {
-                Console.WriteLine(answer.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-                return answer["status"]?.GetValue<int>() == 200 ? 0 : 1;
-            }
-            return Print(answer);
-        });
+        var cmd = new Command(name, description) { User, path, Url, Json, Policy };
+        cmd.SetAction((p, ct) => CallAsync(p, operation, new JsonObject { ["path"] = p.GetValue(path), ["conflictPolicy"] = p.GetValue(Policy) }, ct));
         return cmd;
+    }
+
+    private static Command Browse()
+    {
+        var path = new Argument<string>("path") { Description = "The UCloud path, /<drive>/…" };
+        var size = new Option<int?>("--page-size") { Description = "Items per page (at most 1000)" };
+        var sort = new Option<string?>("--sort") { Description = "PATH, SIZE or MODIFIED_AT" };
+        var desc = new Option<bool>("--descending");
+        var next = new Option<string?>("--next") { Description = "The cursor a previous page printed" };
+        var cmd = new Command("browse", "List a folder as an end-user: browse alice /home-alice") { User, path, Url, Json, size, sort, desc, next };
+        cmd.SetAction((p, ct) => CallAsync(p, "files/browse", new JsonObject
+        {
+            ["path"] = p.GetValue(path), ["itemsPerPage"] = p.GetValue(size), ["next"] = p.GetValue(next),
+            ["sortBy"] = p.GetValue(sort), ["sortDirection"] = p.GetValue(desc) ? "DESCENDING" : "ASCENDING",
+        }, ct));
+        return cmd;
+    }
+
+    private static Command Move()
+    {
+        var from = new Argument<string>("from") { Description = "The UCloud path to move" };
+        var to = new Argument<string>("to") { Description = "Its new UCloud path" };
+        var cmd = new Command("mv", "Move or rename as an end-user") { User, from, to, Url, Json, Policy };
+        cmd.SetAction((p, ct) => CallAsync(p, "files/move", new JsonObject { ["from"] = p.GetValue(from), ["to"] = p.GetValue(to), ["conflictPolicy"] = p.GetValue(Policy) }, ct));
+        return cmd;
+    }
+
+    private static async Task<int> CallAsync(ParseResult p, string operation, JsonObject body, CancellationToken ct)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!), Timeout = TimeSpan.FromSeconds(60) };
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.PostAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(User)!)}/{operation}",
+                new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), ct);
+        }
+        catch (HttpRequestException e)
+        {
+            await Console.Error.WriteLineAsync($"the sandbox at {http.BaseAddress} cannot be reached: {e.Message}");
+            return 3;
+        }
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+        if (p.GetValue(Json))
+        {
+            Console.WriteLine(answer.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            return answer["status"]?.GetValue<int>() == 200 ? 0 : 1;
+        }
+        return Print(answer);
     }
 
     private static int Print(JsonNode answer)
@@ -153,6 +185,11 @@ internal static class SandboxCommands
         {
             AnsiConsole.MarkupLineInterpolated($"[red]error {status}[/]: {body?["why"]?.GetValue<string>() ?? body?.ToJsonString() ?? answer.ToJsonString()}");
             return 1;
+        }
+        if (body?["responses"] is JsonArray done)
+        {
+            AnsiConsole.MarkupLineInterpolated($"[green]done[/] ({done.Count} item(s))");
+            return 0;
         }
         var items = body?["items"]?.AsArray() ?? (body is JsonObject ? [body.DeepClone()] : []);
         var table = new Table().AddColumns("name", "type", "size", "modified", "mode", "uid");
@@ -169,6 +206,7 @@ internal static class SandboxCommands
         }
         AnsiConsole.Write(table);
         AnsiConsole.MarkupLineInterpolated($"[grey]{items.Count} entries; {answer["attempts"]} call(s) to the provider, {answer["inits"]} init(s)[/]");
+        if (body?["next"]?.GetValue<string>() is { } cursor) AnsiConsole.MarkupLineInterpolated($"[grey]more: --next {cursor}[/]");
         return 0;
     }
 }

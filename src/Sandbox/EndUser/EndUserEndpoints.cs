@@ -17,6 +17,10 @@ internal static class EndUserEndpoints
 {
     public sealed record BrowseRequest(string Path, int? ItemsPerPage, string? Next, string? SortBy, string? SortDirection);
 
+    public sealed record PathRequest(string Path, string? ConflictPolicy);
+
+    public sealed record MoveRequest(string From, string To, string? ConflictPolicy);
+
     public static void MapEndUserEndpoints(this IEndpointRouteBuilder app)
     {
         var sandbox = app.MapGroup("/sandbox");
@@ -46,11 +50,30 @@ internal static class EndUserEndpoints
             };
             return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/retrieve", request.ToJsonString(), ct));
         });
+        sandbox.MapPost("/users/{user}/files/folder", async (string user, PathRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/folder", Items(new JsonObject
+            {
+                ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path), ["conflictPolicy"] = body.ConflictPolicy ?? "REJECT",
+            }), ct)));
+        sandbox.MapPost("/users/{user}/files/move", async (string user, MoveRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/move", Items(new JsonObject
+            {
+                ["oldId"] = body.From, ["newId"] = body.To, ["resolvedOldCollection"] = DriveOf(state, body.From),
+                ["resolvedNewCollection"] = DriveOf(state, body.To), ["conflictPolicy"] = body.ConflictPolicy ?? "REJECT",
+            }), ct)));
+        sandbox.MapPost("/users/{user}/files/trash", async (string user, PathRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/trash", Items(new JsonObject
+            {
+                ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
+            }), ct)));
+
         // The user disconnects this provider in UCloud: Core tells the provider with integration/unlinked.
         sandbox.MapPost("/users/{user}/unlink", async (string user, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsServiceAsync(HttpMethod.Post, "integration/unlinked", JsonSerializer.Serialize(new { username = user }), ct)));
         sandbox.MapGet("/calls", (CallLog log) => TypedResults.Ok(log.All()));
     }
+
+    private static string Items(JsonObject item) => new JsonObject { ["items"] = new JsonArray(item) }.ToJsonString();
 
     /// <summary>The provider's status and body, plus how the call went, for the CLI and the tests.</summary>
     private static IResult Answer(ProviderAnswer a)

@@ -47,6 +47,48 @@ internal static class FileEndpoints
             var file = Run(path, () => FileListing.Retrieve(UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, path), path));
             await context.Response.WriteAsJsonAsync(file, WireJson.Default.ProviderFile);
         });
+        app.MapPost(prefix + "/folder", context => Bulk(context, WireJson.Default.BulkRequestFilesCreateFolderItem, item =>
+        {
+            Run(item.Id, () => FileOperations.CreateFolder(
+                UcloudPath.ToLocal(item.ResolvedCollection.Id, item.ResolvedCollection.ProviderGeneratedId, item.Id), WriteConflict.Parse(item.ConflictPolicy)));
+        }));
+        app.MapPost(prefix + "/move", context => Bulk(context, WireJson.Default.BulkRequestFilesMoveItem, item =>
+        {
+            Run(item.OldId, () => FileOperations.Move(
+                UcloudPath.ToLocal(item.ResolvedOldCollection.Id, item.ResolvedOldCollection.ProviderGeneratedId, item.OldId),
+                UcloudPath.ToLocal(item.ResolvedNewCollection.Id, item.ResolvedNewCollection.ProviderGeneratedId, item.NewId),
+                WriteConflict.Parse(item.ConflictPolicy)));
+        }));
+        app.MapPost(prefix + "/trash", context => Bulk(context, WireJson.Default.BulkRequestFilesTrashItem, item =>
+        {
+            var drive = item.ResolvedCollection;
+            Run(item.Id, () => FileOperations.Trash(UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, item.Id), UcloudPath.DriveRoot(drive.ProviderGeneratedId)));
+        }));
+    }
+
+    /// <summary>
+    /// Runs the items in order. The first failure is the answer, saying which items were already done,
+    /// so nothing is silently lost or repeated blindly.
+    /// </summary>
+    private static async Task Bulk<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<BulkRequest<T>> type, Action<T> action)
+        where T : class
+    {
+        var request = await ReadAsync(context, type);
+        if (request.Items.Count == 0) throw ImException.BadRequest("The request has no items");
+        var done = new List<LongRunningTask>(request.Items.Count);
+        for (var i = 0; i < request.Items.Count; i++)
+        {
+            try
+            {
+                action(request.Items[i]);
+            }
+            catch (ImException e) when (i > 0)
+            {
+                throw new ImException(e.StatusCode, $"{e.Message} (item {i + 1} of {request.Items.Count}; items 1-{i} were done)", e.ErrorCode);
+            }
+            done.Add(LongRunningTask.Complete);
+        }
+        await context.Response.WriteAsJsonAsync(new BulkResponse<LongRunningTask>(done), WireJson.Default.BulkResponseLongRunningTask);
     }
 
     private static async Task<T> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
@@ -63,6 +105,8 @@ internal static class FileEndpoints
     }
 
     /// <summary>Maps the OS's answer to what the end-user should read.</summary>
+    private static void Run(string ucloudPath, Func<string> action) => Run<string>(ucloudPath, action);
+
     private static T Run<T>(string ucloudPath, Func<T> action)
     {
         try
@@ -70,6 +114,7 @@ internal static class FileEndpoints
             return action();
         }
         catch (InvalidPathException e) { throw ImException.BadRequest(e.Message, "INVALID_PATH"); }
+        catch (ConflictException e) { throw new ImException(409, e.Message, "CONFLICT"); }
         catch (FileNotFoundException) { throw ImException.NotFound($"{ucloudPath} does not exist"); }
         catch (DirectoryNotFoundException) { throw ImException.NotFound($"{ucloudPath} does not exist"); }
         catch (UnixIOException e) when (e.IsPermissionDenied) { throw ImException.Forbidden($"Permission denied: {ucloudPath}"); }

@@ -152,10 +152,15 @@ public sealed class Stack : IAsyncLifetime
     public Task<CommandResult> Cli(params string[] args) => Shell.Run(Path.Combine(Prefix, "cli/ucloud-im"), ["--config-dir", ConfigDir, .. args]);
 
     /// <summary>What the end-user sees: the provider's status and body, and how many tries and inits it took.</summary>
-    public async Task<SandboxAnswer> BrowseAsync(TestUser user, string? path = null, bool hold = false, string operation = "files/browse")
+    public Task<SandboxAnswer> BrowseAsync(TestUser user, string? path = null, bool hold = false, string operation = "files/browse") =>
+        ActAsync(user, operation, new JsonObject { ["path"] = path ?? "/" + user.Drive }, hold);
+
+    /// <summary>An end-user action through the sandbox Core (see the sandbox's EndUserEndpoints for the bodies).</summary>
+    public async Task<SandboxAnswer> ActAsync(TestUser user, string operation, JsonObject body, bool hold = true)
     {
         var client = hold ? HoldSandbox : Sandbox;
-        var response = await client.PostAsJsonAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/{operation}", new { path = path ?? "/" + user.Drive });
+        var response = await client.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/{operation}",
+            new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
         var node = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         return new SandboxAnswer(node["status"]!.GetValue<int>(), node["attempts"]!.GetValue<int>(), node["inits"]!.GetValue<int>(), node["body"]);
     }
