@@ -26,20 +26,28 @@ public static class FileListing
         var stat = StatOrThrow(localDirectory, ucloudDirectory);
         if (stat.Kind != FileKind.Directory) throw new InvalidPathException($"{ucloudDirectory} is not a folder");
 
-        var names = ReadNames(localDirectory, ucloudDirectory, hideHidden);
+        // Sorted ascending, shared through the cache: read only, walked backwards for a descending listing.
+        var names = ListingCache.Shared.Get(localDirectory, hideHidden, stat.ChangedAtNs);
+        if (names is null)
+        {
+            names = ReadNames(localDirectory, ucloudDirectory, hideHidden);
+            names.Sort(StringComparer.Ordinal);
+            ListingCache.Shared.Put(localDirectory, hideHidden, stat.ChangedAtNs, names);
+        }
         var page = new List<ProviderFile>(size);
         BrowseCursor? last = null;
+        using var dir = OpenDirectory.Open(localDirectory);
         if (sort == SortField.Path)
         {
-            names.Sort(StringComparer.Ordinal);
-            if (descending) names.Reverse();
+            // Position in listing order: i-th entry is names[i] ascending, names[Count-1-i] descending.
             var start = after is { } a ? FirstAfter(names, a.Name, descending) : 0;
             var i = start;
             for (; i < names.Count && page.Count < size; i++)
             {
+                var name = descending ? names[names.Count - 1 - i] : names[i];
                 // An entry removed between readdir and stat is simply not listed.
-                if (Stat(Path.Join(localDirectory, names[i])) is { } s) page.Add(ToProviderFile(UcloudPath.Child(ucloudDirectory, names[i]), s));
-                last = new BrowseCursor(sort, descending, 0, names[i]);
+                if (Stat(dir, name) is { } s) page.Add(ToProviderFile(UcloudPath.Child(ucloudDirectory, name), s));
+                last = new BrowseCursor(sort, descending, 0, name);
             }
             return new PageV2<ProviderFile>(page, size, i < names.Count ? last?.Encode() : null);
         }
@@ -47,7 +55,7 @@ public static class FileListing
         var entries = new List<(long Key, string Name, FileStat Stat)>(names.Count);
         foreach (var name in names)
         {
-            if (Stat(Path.Join(localDirectory, name)) is { } s) entries.Add((sort == SortField.Size ? s.Size : s.ModifiedAtMs, name, s));
+            if (Stat(dir, name) is { } s) entries.Add((sort == SortField.Size ? s.Size : s.ModifiedAtMs, name, s));
         }
         Comparison<(long Key, string Name, FileStat Stat)> compare = (x, y) =>
             x.Key != y.Key ? x.Key.CompareTo(y.Key) : string.CompareOrdinal(x.Name, y.Name);
@@ -101,17 +109,17 @@ public static class FileListing
         }
     }
 
-    /// <summary>Index of the first name strictly after <paramref name="name"/> in the sorted list.</summary>
-    private static int FirstAfter(List<string> sorted, string name, bool descending)
+    /// <summary>Position, in listing order, of the first name strictly after <paramref name="name"/>.</summary>
+    private static int FirstAfter(List<string> ascending, string name, bool descending)
     {
-        int lo = 0, hi = sorted.Count;
+        // Ascending: the count of names <= name. Descending: the count of names >= name.
+        int lo = 0, hi = ascending.Count;
         while (lo < hi)
         {
             var mid = (lo + hi) / 2;
-            var c = string.CompareOrdinal(sorted[mid], name);
-            if (descending ? c >= 0 : c <= 0) lo = mid + 1; else hi = mid;
+            if (descending ? string.CompareOrdinal(ascending[mid], name) < 0 : string.CompareOrdinal(ascending[mid], name) <= 0) lo = mid + 1; else hi = mid;
         }
-        return lo;
+        return descending ? ascending.Count - lo : lo;
     }
 
     private static bool IsAfter(long key, string name, BrowseCursor c, bool descending)
@@ -121,6 +129,13 @@ public static class FileListing
     }
 
     /// <summary>stat following links; a dangling link is reported as the link itself.</summary>
+    private static FileStat? Stat(OpenDirectory dir, string name)
+    {
+        var s = FileStat.Of(dir, name);
+        if (s is { Kind: FileKind.SymbolicLink }) return FileStat.Of(dir, name, followLinks: true) ?? s;
+        return s;
+    }
+
     private static FileStat? Stat(string path)
     {
         var s = FileStat.Of(path);

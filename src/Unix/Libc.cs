@@ -27,6 +27,12 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int mkdir(string path, uint mode);
 
+    [LibraryImport("libc", EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int open(string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int close(int fd);
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int getpwnam_r(string name, Passwd* pwd, byte* buf, nuint buflen, Passwd** result);
 

@@ -71,6 +71,15 @@ public sealed class FileListingTests : IDisposable
     }
 
     [Fact]
+    public void An_entry_added_after_the_first_page_is_listed_when_its_turn_comes()
+    {
+        var listed = All(SortField.Path, false, 25, page => { if (page == 0) File.WriteAllText(Path.Combine(_dir, "zzz-late"), ""); });
+        Assert.Equal("zzz-late", listed[^1].Name);
+        var descending = All(SortField.Path, true, 25, page => { if (page == 0) File.WriteAllText(Path.Combine(_dir, "-early"), ""); });
+        Assert.Equal("-early", descending[^1].Name);
+    }
+
+    [Fact]
     public void Hidden_files_can_be_filtered()
     {
         var p = FileListing.Browse(_dir, "/d", 1000, null, SortField.Path, false, hideHidden: true);

@@ -1,0 +1,54 @@
+namespace UcloudIm.Files;
+
+/// <summary>
+/// The sorted names of the few folders being paged through, so that page 50 of a 100 000-entry folder does
+/// not read and sort the folder again. An entry is used only while the folder's ctime (nanoseconds) is the
+/// one it was read at, so any entry added, removed or renamed makes the next page read the folder anew.
+/// Per-entry details (size, times) are always stat-ed fresh.
+/// </summary>
+public sealed class ListingCache(int capacity = 8, TimeSpan? maxAge = null)
+{
+    private readonly TimeSpan _maxAge = maxAge ?? TimeSpan.FromMinutes(5);
+    private readonly Lock _lock = new();
+    private readonly LinkedList<(string Key, long ChangedAtNs, DateTime ReadAt, List<string> Names)> _entries = new();
+
+    public static readonly ListingCache Shared = new();
+
+    public List<string>? Get(string directory, bool hideHidden, long changedAtNs)
+    {
+        var key = Key(directory, hideHidden);
+        lock (_lock)
+        {
+            for (var node = _entries.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Key != key) continue;
+                if (node.Value.ChangedAtNs != changedAtNs || DateTime.UtcNow - node.Value.ReadAt > _maxAge)
+                {
+                    _entries.Remove(node);
+                    return null;
+                }
+                _entries.Remove(node);
+                _entries.AddFirst(node);
+                return node.Value.Names;
+            }
+            return null;
+        }
+    }
+
+    /// <summary>Keeps <paramref name="sortedNames"/> (ascending, ordinal), which callers must not change.</summary>
+    public void Put(string directory, bool hideHidden, long changedAtNs, List<string> sortedNames)
+    {
+        var key = Key(directory, hideHidden);
+        lock (_lock)
+        {
+            for (var node = _entries.First; node is not null; node = node.Next)
+            {
+                if (node.Value.Key == key) { _entries.Remove(node); break; }
+            }
+            _entries.AddFirst((key, changedAtNs, DateTime.UtcNow, sortedNames));
+            while (_entries.Count > capacity) _entries.RemoveLast();
+        }
+    }
+
+    private static string Key(string directory, bool hideHidden) => (hideHidden ? "h:" : "a:") + directory;
+}
