@@ -23,6 +23,7 @@ public sealed partial record ProviderOptions(
     string Id,
     HostAddress Ucloud,
     HostAddress Self,
+    HostAddress SelfPublic,
     string IpcDirectory,
     string LogDirectory)
 {
@@ -40,8 +41,9 @@ public sealed partial record ProviderOptions(
         var hosts = s.RequiredSection("hosts");
         var ucloud = HostAddress.Read(hosts.RequiredSection("ucloud"));
         var self = HostAddress.Read(hosts.RequiredSection("self"));
-        // Accepted for compatibility with UCloud's format; public addresses matter from the networking work on.
-        hosts.Section("selfPublic")?.Let(HostAddress.Read);
+        // How browsers reach us (download links); defaults to self.
+        var selfPublic = hosts.Section("selfPublic") is { } sp ? HostAddress.Read(sp) : self;
+        // Accepted for compatibility with UCloud's format; used from the networking work on.
         hosts.Section("ucloudPublic")?.Let(HostAddress.Read);
         hosts.Done();
         var ipc = s.Section("ipc");
@@ -53,7 +55,7 @@ public sealed partial record ProviderOptions(
         if (!Path.IsPathFullyQualified(ipcDir)) throw s.Error("ipc.directory", "must be an absolute path");
         if (!Path.IsPathFullyQualified(logDir)) throw s.Error("logs.directory", "must be an absolute path");
         s.Done();
-        return new ProviderOptions(id, ucloud, self, ipcDir, logDir);
+        return new ProviderOptions(id, ucloud, self, selfPublic, ipcDir, logDir);
     }
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]

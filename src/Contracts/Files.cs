@@ -50,3 +50,7 @@ public sealed record LongRunningTask(string Type, string? TaskId = null)
 {
     public static readonly LongRunningTask Complete = new("complete");
 }
+
+public sealed record FilesDownloadItem(string Id, Drive ResolvedCollection);
+
+public sealed record DownloadEndpoint(string Endpoint);

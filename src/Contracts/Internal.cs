@@ -12,7 +12,10 @@ public sealed record InstanceBootstrap(
     uint GatewayUid,
     uint MinimumUid,
     string SocketDirectory,
-    string Secret);
+    string Secret,
+    string PublicUrl,
+    string LinkKey,
+    long DownloadLinkLifetimeSeconds);
 
 /// <summary>Where the gateway finds a ready user instance.</summary>
 public sealed record InstanceRoute(string UcloudUsername, uint Uid, string SocketPath, string Secret);

@@ -37,4 +37,6 @@ namespace UcloudIm.Contracts;
 [JsonSerializable(typeof(BulkRequest<FilesMoveItem>))]
 [JsonSerializable(typeof(BulkRequest<FilesTrashItem>))]
 [JsonSerializable(typeof(BulkResponse<LongRunningTask>))]
+[JsonSerializable(typeof(BulkRequest<FilesDownloadItem>))]
+[JsonSerializable(typeof(BulkResponse<DownloadEndpoint>))]
 public sealed partial class WireJson : JsonSerializerContext;

@@ -44,6 +44,7 @@ internal static class SandboxCommands
         root.Subcommands.Add(FileCommand("mkdir", "files/folder", "Make a folder as an end-user"));
         root.Subcommands.Add(FileCommand("trash", "files/trash", "Move a file or folder to its drive's Trash as an end-user"));
         root.Subcommands.Add(Move());
+        root.Subcommands.Add(Download());
         return root;
     }
 
@@ -151,6 +152,33 @@ internal static class SandboxCommands
         var to = new Argument<string>("to") { Description = "Its new UCloud path" };
         var cmd = new Command("mv", "Move or rename as an end-user") { User, from, to, Url, Json, Policy };
         cmd.SetAction((p, ct) => CallAsync(p, "files/move", new JsonObject { ["from"] = p.GetValue(from), ["to"] = p.GetValue(to), ["conflictPolicy"] = p.GetValue(Policy) }, ct));
+        return cmd;
+    }
+
+    private static Command Download()
+    {
+        var path = new Argument<string>("path") { Description = "The UCloud path of the file" };
+        var output = new Option<string?>("--output", "-o") { Description = "Where to save it (default: its own name, here)" };
+        var cmd = new Command("download", "Ask Core for a download link as an end-user, then fetch it as their browser would") { User, path, Url, output };
+        cmd.SetAction(async (p, ct) =>
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!), Timeout = TimeSpan.FromMinutes(30) };
+            var response = await http.PostAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(User)!)}/files/download",
+                new StringContent(new JsonObject { ["path"] = p.GetValue(path) }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), ct);
+            var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+            if (answer["status"]?.GetValue<int>() != 200) return Print(answer);
+            var endpoint = answer["body"]!["responses"]![0]!["endpoint"]!.GetValue<string>();
+            using var file = await http.GetAsync(endpoint, HttpCompletionOption.ResponseHeadersRead, ct);
+            if (!file.IsSuccessStatusCode)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]error {(int)file.StatusCode}[/]: {await file.Content.ReadAsStringAsync(ct)}");
+                return 1;
+            }
+            var name = p.GetValue(output) ?? file.Content.Headers.ContentDisposition?.FileNameStar ?? Path.GetFileName(p.GetValue(path)!);
+            await using (var target = File.Create(name)) await file.Content.CopyToAsync(target, ct);
+            AnsiConsole.MarkupLineInterpolated($"[green]saved[/] {name} ({new FileInfo(name).Length} bytes)");
+            return 0;
+        });
         return cmd;
     }
 

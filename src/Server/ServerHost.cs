@@ -44,6 +44,7 @@ public static partial class ServerHost
         PrepareDirectories(config);
         var db = config.Server!.Postgres is { } pg ? Database.Postgres(pg.ConnectionString) : Database.Sqlite(config.Server.SqlitePath);
         await db.MigrateAsync(CancellationToken.None);
+        var linkKeys = new LinkKeys(await new ServerKeysRepository(db, TimeProvider.System).GetOrCreateAsync(LinkKeys.MasterKeyName, CancellationToken.None));
 
         var builder = WebApplication.CreateSlimBuilder(ImHostDefaults.Options());
         builder.Host.UseSystemd();
@@ -55,6 +56,7 @@ public static partial class ServerHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton<ConnectionsRepository>();
+        builder.Services.AddSingleton(linkKeys);
         builder.Services.AddSingleton<InstanceLauncher>();
         builder.Services.AddSingleton<InstanceManager>();
         builder.Services.AddHostedService<InstanceSupervisor>();

@@ -30,6 +30,8 @@ public static class InstanceHost
         UnixUser me;
         try
         {
+            // Root is refused before any input is read, whatever that input says.
+            if (ProcessIdentity.EffectiveUid == 0) throw new StartupRefusedException("this program never runs as root");
             bootstrap = ReadBootstrap(stdin.ReadLine());
             me = CheckIdentity(bootstrap);
         }
@@ -77,6 +79,9 @@ public static class InstanceHost
             if (string.IsNullOrEmpty(b.Secret) || b.Secret.Length < 32) throw new StartupRefusedException("bootstrap secret missing or too short");
             if (string.IsNullOrEmpty(b.UcloudUsername)) throw new StartupRefusedException("bootstrap has no UCloud username");
             if (!Path.IsPathFullyQualified(b.SocketDirectory)) throw new StartupRefusedException("socket directory must be absolute");
+            if (!Uri.TryCreate(b.PublicUrl, UriKind.Absolute, out _)) throw new StartupRefusedException("the public URL is not an absolute URL");
+            Span<byte> key = stackalloc byte[64];
+            if (!Convert.TryFromBase64String(b.LinkKey, key, out var n) || n < 32) throw new StartupRefusedException("the link key is missing or too short");
             return b;
         }
         catch (JsonException e)
@@ -120,6 +125,7 @@ public static class InstanceHost
         app.UseWireErrors((ctx, e) => Log.Unexpected(log, ctx.Request.Path, e));
         app.UseMiddleware<GatewayGuard>();
         app.MapFileEndpoints(bootstrap.ProviderId);
+        app.MapDownloadEndpoints(bootstrap, me);
         Log.Started(log, me.Name, me.Uid, bootstrap.UcloudUsername);
         return app;
     }

@@ -34,15 +34,16 @@ public sealed partial class GatewayPipeline(
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        var decision = router.Decide(request.Path.Value ?? "/", Single(request.Headers["ucloud-username"]), Single(request.Query["usernameHint"]));
+        var decision = router.Decide(request.Path.Value ?? "/", Single(request.Headers["ucloud-username"]), Single(request.Query["usernameHint"]), request.Method);
         if (decision.Kind == RouteKind.NotFound)
         {
             await WireErrors.WriteAsync(context, 404, "Not found", "NOT_FOUND");
             return;
         }
 
-        var (token, problem) = await tokens.ValidateAsync(Single(request.Headers.Authorization));
-        if (token is null)
+        // A browser's download has no Core token: its signed link is checked by the user's instance.
+        var (token, problem) = decision.Browser ? (null, null) : await tokens.ValidateAsync(Single(request.Headers.Authorization));
+        if (token is null && !decision.Browser)
         {
             LogRefused(log, request.Path, problem ?? "invalid token");
             await WireErrors.WriteAsync(context, 401, "Unauthorized", "UNAUTHORIZED");
@@ -55,7 +56,7 @@ public sealed partial class GatewayPipeline(
                 await WireErrors.WriteAsync(context, 400, decision.Problem!, "BAD_REQUEST");
                 return;
             case RouteKind.Server:
-                await ForwardAsync(context, serverInvoker, new IdentityTransformer(token.EncodedPayload, null, null), "server");
+                await ForwardAsync(context, serverInvoker, new IdentityTransformer(token!.EncodedPayload, null, null), "server");
                 return;
         }
 
@@ -74,7 +75,8 @@ public sealed partial class GatewayPipeline(
         }
         if (route is null)
         {
-            if (!options.HoldUntilReady)
+            // A browser cannot do Core's init-and-retry: its requests always wait for the instance.
+            if (!options.HoldUntilReady && !decision.Browser)
             {
                 context.Response.StatusCode = UserNotReady;
                 return;
@@ -107,7 +109,7 @@ public sealed partial class GatewayPipeline(
             }
         }
         await ForwardAsync(context, instances.For(route!),
-            new IdentityTransformer(token.EncodedPayload, route!.Secret, UsernameCodec.Encode(username)), username);
+            new IdentityTransformer(token?.EncodedPayload, route!.Secret, UsernameCodec.Encode(username)), username);
     }
 
     private async Task ForwardAsync(HttpContext context, HttpMessageInvoker invoker, HttpTransformer transformer, string target)

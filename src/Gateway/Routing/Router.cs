@@ -12,7 +12,10 @@ public sealed class Router(string providerId)
 
     private static readonly string[] ServerPrefixes = ["integration/", "authorize-app", "provider/branding/"];
 
-    public RouteDecision Decide(string path, string? usernameHeader, string? usernameHint)
+    /// <summary>Opened by browsers, with a signed link the instance checks: no Core token, user from usernameHint.</summary>
+    private static readonly string[] BrowserPaths = ["download"];
+
+    public RouteDecision Decide(string path, string? usernameHeader, string? usernameHint, string method = "POST")
     {
         string rest;
         if (path.StartsWith(_prefix, StringComparison.Ordinal)) rest = path[_prefix.Length..];
@@ -29,9 +32,8 @@ public sealed class Router(string providerId)
         if (fromHeader is not null && fromHint is not null && fromHeader != fromHint)
             return RouteDecision.Bad("UCloud-Username and usernameHint name different users");
         var user = fromHeader ?? fromHint;
-        return user is null
-            ? RouteDecision.Bad("This endpoint acts for a user, but the request names none (UCloud-Username header or usernameHint)")
-            : RouteDecision.User(user);
+        if (user is null) return RouteDecision.Bad("This endpoint acts for a user, but the request names none (UCloud-Username header or usernameHint)");
+        return RouteDecision.User(user, browser: method == "GET" && BrowserPaths.Contains(rest));
     }
 
     public static bool IsServerPath(string rest)

@@ -67,6 +67,12 @@ internal static class EndUserEndpoints
                 ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
             }), ct)));
 
+        sandbox.MapPost("/users/{user}/files/download", async (string user, PathRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/download", Items(new JsonObject
+            {
+                ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
+            }), ct)));
+
         // The user disconnects this provider in UCloud: Core tells the provider with integration/unlinked.
         sandbox.MapPost("/users/{user}/unlink", async (string user, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsServiceAsync(HttpMethod.Post, "integration/unlinked", JsonSerializer.Serialize(new { username = user }), ct)));

@@ -107,7 +107,7 @@ internal static class FileEndpoints
     /// <summary>Maps the OS's answer to what the end-user should read.</summary>
     private static void Run(string ucloudPath, Func<string> action) => Run<string>(ucloudPath, action);
 
-    private static T Run<T>(string ucloudPath, Func<T> action)
+    internal static T Run<T>(string ucloudPath, Func<T> action)
     {
         try
         {

@@ -21,10 +21,13 @@ internal sealed class GatewayGuard(RequestDelegate next, InstanceBootstrap boots
     public const string UsernameHeader = "ucloud-username";
 
     private readonly byte[] _secret = Encoding.UTF8.GetBytes(bootstrap.Secret);
+    private readonly string _downloadPath = $"/ucloud/{bootstrap.ProviderId}/download";
 
     public Task InvokeAsync(HttpContext context)
     {
-        var reason = Check(context.Request.Headers, bootstrap.UcloudUsername, _secret);
+        // A browser's download carries its own signed link instead of Core's token (checked by the endpoint).
+        var browser = HttpMethods.IsGet(context.Request.Method) && context.Request.Path == _downloadPath;
+        var reason = Check(context.Request.Headers, bootstrap.UcloudUsername, _secret, requirePayload: !browser);
         if (reason is not null)
         {
             Log.Refused(log, reason);
@@ -34,7 +37,7 @@ internal sealed class GatewayGuard(RequestDelegate next, InstanceBootstrap boots
     }
 
     /// <summary>Null when the request may proceed; otherwise why not (logged, never sent to the caller).</summary>
-    internal static string? Check(IHeaderDictionary headers, string ucloudUsername, byte[] secret)
+    internal static string? Check(IHeaderDictionary headers, string ucloudUsername, byte[] secret, bool requirePayload = true)
     {
         var given = headers[SecretHeader];
         if (given.Count != 1 || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(given[0] ?? ""), secret))
@@ -43,7 +46,7 @@ internal sealed class GatewayGuard(RequestDelegate next, InstanceBootstrap boots
         if (user.Count != 1 || Decode(user[0]) != ucloudUsername)
             return "request is for another user";
         var payload = headers[PayloadHeader];
-        if (payload.Count != 1 || !IsServicePayload(payload[0]))
+        if (requirePayload && (payload.Count != 1 || !IsServicePayload(payload[0])))
             return "missing or invalid token payload";
         return null;
     }

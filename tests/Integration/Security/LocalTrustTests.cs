@@ -108,7 +108,7 @@ public sealed class LocalTrustTests(Stack stack)
     [Fact]
     public async Task The_user_instance_binary_refuses_to_run_as_root()
     {
-        var bootstrap = $$"""{"ucloudUsername":"x","providerId":"p","gatewayUid":1,"minimumUid":1000,"socketDirectory":"/tmp","secret":"{{new string('s', 64)}}"}""";
+        var bootstrap = $$"""{"ucloudUsername":"x","providerId":"p","gatewayUid":1,"minimumUid":1000,"socketDirectory":"/tmp","secret":"{{new string('s', 64)}}","publicUrl":"http://x","linkKey":"{{Convert.ToBase64String(new byte[32])}}","downloadLinkLifetimeSeconds":60}""";
         var r = await new Hosting.CommandRunner().RunAsync(
             new Hosting.ExternalCommand(Path.Combine(Stack.Prefix, "bin/ucloud-im-user"), []) { StandardInput = bootstrap + "\n" }, TestContext.Current.CancellationToken);
         Assert.Equal(2, r.ExitCode);

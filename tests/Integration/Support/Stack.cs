@@ -18,6 +18,7 @@ public sealed class Stack : IAsyncLifetime
 {
     public const string ProviderId = "ittest";
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(4);
+    public static readonly TimeSpan LinkLifetime = TimeSpan.FromSeconds(8);
     public static string Prefix => Environment.GetEnvironmentVariable("UCLOUD_IM_PREFIX") ?? "/opt/ucloud-im";
 
     private readonly string _id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3));
@@ -102,6 +103,7 @@ public sealed class Stack : IAsyncLifetime
           allowedGroup: ucloud-users
           idleTimeout: {IdleTimeout.TotalSeconds}s
           groupCheckInterval: 1s
+          downloadLinkLifetime: {LinkLifetime.TotalSeconds}s
         """);
 
     private void Start(string name, string user, string exe, params string[] args) =>

@@ -45,6 +45,16 @@ public sealed class RouterTests
     }
 
     [Fact]
+    public void A_download_link_is_browser_traffic_but_nothing_else_is()
+    {
+        Assert.True(_router.Decide("/ucloud/dev/download", null, Alice, "GET").Browser);
+        Assert.False(_router.Decide("/ucloud/dev/download", null, Alice, "POST").Browser);
+        Assert.False(_router.Decide("/ucloud/dev/files/download", Alice, null, "POST").Browser);
+        Assert.False(_router.Decide("/ucloud/dev/files/browse", null, Alice, "GET").Browser);
+        Assert.False(_router.Decide("/ucloud/dev/download/x", null, Alice, "GET").Browser);
+    }
+
+    [Fact]
     public void Header_and_hint_naming_different_users_is_refused() =>
         Assert.Equal(RouteKind.BadRequest, _router.Decide("/ucloud/dev/files/browse", Alice, Bob).Kind);
 

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using UcloudIm.Tests.Integration.Support;
+
+namespace UcloudIm.Tests.Integration.Flows;
+
+/// <summary>Downloads: Core asks for a link, the browser fetches it from the gateway with no Core token.</summary>
+[Collection(StackCollection.Name)]
+public sealed class DownloadFlowTests(Stack stack)
+{
+    private static readonly HttpClient Browser = new() { Timeout = TimeSpan.FromSeconds(30) };
+
+    private async Task<string> LinkFor(TestUser user, string path)
+    {
+        var answer = await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = path });
+        Assert.True(answer.Status == 200, answer.Why);
+        return answer.Body!["responses"]![0]!["endpoint"]!.GetValue<string>();
+    }
+
+    private static async Task WriteAs(TestUser user, string name, byte[] data)
+    {
+        var path = $"/home/{user.LocalName}/{name}";
+        await File.WriteAllBytesAsync(path, data);
+        await Shell.Ok("chown", $"{user.LocalName}:{user.LocalName}", path);
+        await Shell.Ok("chmod", "0600", path);
+    }
+
+    [Fact]
+    public async Task A_file_downloads_whole_and_in_exact_ranges()
+    {
+        var user = await stack.CreateUserAsync();
+        var data = RandomNumberGenerator.GetBytes(1_000_003);
+        await WriteAs(user, "data.bin", data);
+        var link = await LinkFor(user, $"/{user.Drive}/data.bin");
+        Assert.DoesNotContain("Authorization", link);
+
+        var whole = await Browser.GetAsync(link);
+        Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
+        Assert.Equal(data, await whole.Content.ReadAsByteArrayAsync());
+
+        foreach (var (from, to) in new (long, long?)[] { (0, 0), (17, 4096), (999_000, null), (500_000, 500_001) })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, link);
+            request.Headers.Range = new RangeHeaderValue(from, to);
+            var part = await Browser.SendAsync(request);
+            Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
+            var end = to ?? data.Length - 1;
+            Assert.Equal(data[(int)from..((int)end + 1)], await part.Content.ReadAsByteArrayAsync());
+            Assert.Equal(data.Length, part.Content.Headers.ContentRange!.Length);
+        }
+        using var beyond = new HttpRequestMessage(HttpMethod.Get, link);
+        beyond.Headers.Range = new RangeHeaderValue(5_000_000, null);
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, (await Browser.SendAsync(beyond)).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_file_named_with_quotes_spaces_and_non_ascii_downloads_under_its_own_name()
+    {
+        var user = await stack.CreateUserAsync();
+        const string name = "résumé \"final\" v2 ✓.txt";
+        await WriteAs(user, name, "hello"u8.ToArray());
+        var link = await LinkFor(user, $"/{user.Drive}/{name}");
+        var response = await Browser.GetAsync(link);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var disposition = response.Content.Headers.ContentDisposition!;
+        Assert.Equal("attachment", disposition.DispositionType);
+        Assert.Equal(name, disposition.FileNameStar);
+        Assert.Equal("hello", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Alices_link_through_bobs_route_is_refused_plainly()
+    {
+        var alice = await stack.CreateUserAsync();
+        var bob = await stack.CreateUserAsync();
+        await WriteAs(alice, "secret.txt", "alice only"u8.ToArray());
+        var link = await LinkFor(alice, $"/{alice.Drive}/secret.txt");
+        var bobsHint = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(bob.UcloudName)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        var hijacked = System.Text.RegularExpressions.Regex.Replace(link, "usernameHint=[^&]*", "usernameHint=" + bobsHint);
+        var response = await Browser.GetAsync(hijacked);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("belongs to another user", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task A_tampered_link_is_refused_and_a_link_survives_the_instance_being_stopped()
+    {
+        var user = await stack.CreateUserAsync();
+        await WriteAs(user, "f.txt", "x"u8.ToArray());
+        var link = await LinkFor(user, $"/{user.Drive}/f.txt");
+        var tampered = link.Replace("token=", "token=A", StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.Forbidden, (await Browser.GetAsync(tampered)).StatusCode);
+
+        await stack.Cli("instances", "stop", "--ucloud-name", user.UcloudName);
+        Assert.Null(await stack.InstanceOf(user));
+        var again = await Browser.GetAsync(link);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal("x", await again.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task An_expired_link_says_so()
+    {
+        var user = await stack.CreateUserAsync();
+        await WriteAs(user, "f.txt", "x"u8.ToArray());
+        var link = await LinkFor(user, $"/{user.Drive}/f.txt");
+        await Task.Delay(Stack.LinkLifetime + TimeSpan.FromSeconds(1.5));
+        var response = await Browser.GetAsync(link);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Contains("expired", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Folders_and_files_the_user_cannot_read_get_clear_errors()
+    {
+        var user = await stack.CreateUserAsync();
+        var folder = await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = $"/{user.Drive}/.." });
+        Assert.Equal(400, folder.Status);
+        await Shell.Ok("mkdir", $"/home/{user.LocalName}/dir");
+        var dir = await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = $"/{user.Drive}/dir" });
+        Assert.Equal(400, dir.Status);
+        Assert.Contains("is a folder", dir.Why);
+        await File.WriteAllTextAsync($"/home/{user.LocalName}/roots.txt", "no");
+        await Shell.Ok("chmod", "0600", $"/home/{user.LocalName}/roots.txt");
+        Assert.Equal(403, (await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = $"/{user.Drive}/roots.txt" })).Status);
+    }
+}
