@@ -30,3 +30,6 @@ public sealed record RemoveUserRequest(string UcloudUsername);
 public sealed record InstanceInfo(string UcloudUsername, uint Uid, int SudoPid, long StartedAt, long LastActivityAt, int Restarts);
 
 public sealed record ServerStatus(string ProviderId, string Version, IReadOnlyList<InstanceInfo> Instances);
+
+/// <summary>Users with requests in flight at the gateway: their instances are busy even without new requests.</summary>
+public sealed record ActivityReport(IReadOnlyList<string> Usernames);

@@ -27,6 +27,7 @@ namespace UcloudIm.Contracts;
 [JsonSerializable(typeof(BulkResponse<AccessTokenResponse>))]
 [JsonSerializable(typeof(InstanceBootstrap))]
 [JsonSerializable(typeof(InstanceRoute))]
+[JsonSerializable(typeof(ActivityReport))]
 [JsonSerializable(typeof(UserMapping))]
 [JsonSerializable(typeof(List<UserMapping>))]
 [JsonSerializable(typeof(AddUserRequest))]

@@ -71,6 +71,9 @@ public static partial class GatewayHost
         builder.Services.AddSingleton(new ServerClient(serverInvoker));
         builder.Services.AddSingleton(serverInvoker);
         builder.Services.AddSingleton<InstanceInvokers>();
+        builder.Services.AddSingleton<InFlightRequests>();
+        builder.Services.AddHostedService(sp => new ActivityReporter(sp.GetRequiredService<InFlightRequests>(), sp.GetRequiredService<ServerClient>(),
+            config.Instances.IdleTimeout, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActivityReporter>>()));
         builder.Services.AddSingleton<GatewayPipeline>();
         builder.Services.AddHttpForwarder();
         builder.WebHost.ConfigureKestrel(k =>

@@ -23,6 +23,7 @@ public sealed partial class GatewayPipeline(
     ServerClient server,
     HttpMessageInvoker serverInvoker,
     InstanceInvokers instances,
+    InFlightRequests inFlight,
     IHttpForwarder forwarder,
     ILogger<GatewayPipeline> log)
 {
@@ -108,6 +109,7 @@ public sealed partial class GatewayPipeline(
                 return;
             }
         }
+        using var busy = inFlight.Enter(username);
         await ForwardAsync(context, instances.For(route!),
             new IdentityTransformer(token?.EncodedPayload, route!.Secret, UsernameCodec.Encode(username)), username);
     }

@@ -33,6 +33,17 @@ public sealed class ServerClient(HttpMessageInvoker server)
         return (null, new SpawnFailure((int)response.StatusCode, await response.Content.ReadAsStringAsync(ct)));
     }
 
+    /// <summary>Tells the server these users' instances are busy (long downloads, open streams).</summary>
+    public async Task ReportActivityAsync(IReadOnlyList<string> usernames, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "http://ucloud-im-server/internal/activity")
+        {
+            Content = JsonContent.Create(new ActivityReport(usernames), WireJson.Default.ActivityReport),
+        };
+        using var response = await server.SendAsync(request, ct);
+        response.EnsureSuccessStatusCode();
+    }
+
     private Task<HttpResponseMessage> PostAsync(string path, string ucloudUsername, CancellationToken ct)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "http://ucloud-im-server" + path)

@@ -21,6 +21,13 @@ internal static class InternalEndpoints
         app.MapPost("/internal/route", (UsernameRequest body, InstanceManager instances) =>
             instances.Resolve(body.Username) is { } route ? Results.Ok(route) : Results.NotFound());
 
+        // Requests still in flight at the gateway keep their instances from being reaped.
+        app.MapPost("/internal/activity", (ActivityReport body, InstanceManager instances) =>
+        {
+            foreach (var user in body.Usernames) instances.Resolve(user);
+            return Results.Ok(new Empty());
+        });
+
         // The gateway holds a first request while the instance starts (gateway.holdUntilReady).
         app.MapPost("/internal/spawn", async (UsernameRequest body, InstanceManager instances, CancellationToken ct) =>
             TypedResults.Ok(await instances.EnsureRunningAsync(body.Username, ct)));

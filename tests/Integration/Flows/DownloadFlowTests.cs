@@ -101,6 +101,32 @@ public sealed class DownloadFlowTests(Stack stack)
     }
 
     [Fact]
+    public async Task A_download_slower_than_the_idle_timeout_is_not_cut_off()
+    {
+        var user = await stack.CreateUserAsync();
+        // Larger than any socket buffer on the way, so the instance is really still sending while we read.
+        var data = RandomNumberGenerator.GetBytes(64 << 20);
+        await WriteAs(user, "slow.bin", data);
+        var link = await LinkFor(user, $"/{user.Drive}/slow.bin");
+        var pid = (await stack.InstanceOf(user))!.SudoPid;
+        using var response = await Browser.GetAsync(link, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        using var received = new MemoryStream();
+        var buffer = new byte[64 << 10];
+        var started = DateTime.UtcNow;
+        int n;
+        while ((n = await body.ReadAsync(buffer)) > 0)
+        {
+            received.Write(buffer, 0, n);
+            // Read slowly: longer than the idle timeout plus the 5 s an instance gets to finish when stopped.
+            await Task.Delay(Stack.IdleTimeout * 4 / (data.Length / buffer.Length));
+        }
+        Assert.True(DateTime.UtcNow - started > Stack.IdleTimeout * 3, "the download was not slow enough to prove anything");
+        Assert.Equal(data, received.ToArray());
+        Assert.Equal(pid, (await stack.InstanceOf(user))?.SudoPid);
+    }
+
+    [Fact]
     public async Task An_expired_link_says_so()
     {
         var user = await stack.CreateUserAsync();
