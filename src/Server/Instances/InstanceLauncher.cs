@@ -121,43 +121,60 @@ internal sealed partial class InstanceLauncher(ImConfig config, ServiceAccounts 
 /// <summary>Starting an instance failed for a reason the admin must see (and the user gets a short version of).</summary>
 internal sealed class InstanceStartException(string message) : Exception(message);
 
+/// <summary>
+/// Copies an instance's stderr to its log file and remembers the last line for error messages. The
+/// instance runs as the user, who controls what it writes: the file is rotated once at
+/// <see cref="MaxLogBytes"/>, so a user cannot fill the service's disk.
+/// </summary>
 [SupportedOSPlatform("linux")]
-/// <summary>Copies an instance's stderr to its log file and remembers the last line for error messages.</summary>
 internal sealed class StderrTail(string logPath)
 {
+    public const long MaxLogBytes = 16 << 20;
+
     public string? LastLine { get; private set; }
 
     public async Task PumpAsync(StreamReader stderr)
     {
-        FileStream? file = null;
-        try
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
-            file = new FileStream(logPath, new FileStreamOptions
-            {
-                Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-            });
-        }
-        catch (IOException) { file = null; }
-        catch (UnauthorizedAccessException) { file = null; }
+        FileStream? file = Open();
         try
         {
             while (await stderr.ReadLineAsync() is { } line)
             {
-                if (line.Length > 0) LastLine = line;
-                if (file is not null)
+                if (line.Length > 0) LastLine = line.Length > 2000 ? line[..2000] : line;
+                if (file is null) continue;
+                var bytes = Encoding.UTF8.GetBytes(line + "\n");
+                if (file.Length + bytes.Length > MaxLogBytes)
                 {
-                    var bytes = Encoding.UTF8.GetBytes(line + "\n");
-                    await file.WriteAsync(bytes);
-                    await file.FlushAsync();
+                    await file.DisposeAsync();
+                    File.Move(logPath, logPath + ".1", overwrite: true);
+                    file = Open();
+                    if (file is null) continue;
                 }
+                await file.WriteAsync(bytes);
+                await file.FlushAsync();
             }
         }
         catch (IOException) { }
         finally
         {
             if (file is not null) await file.DisposeAsync();
+        }
+    }
+
+    private FileStream? Open()
+    {
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(logPath)!);
+            return new FileStream(logPath, new FileStreamOptions
+            {
+                Mode = FileMode.Append, Access = FileAccess.Write, Share = FileShare.ReadWrite,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 }
