@@ -48,6 +48,10 @@ userInstances:
   idleTimeout: ${IDLE_TIMEOUT:-30m}
 services:
   type: Slurm
+  fileSystems:
+    home:
+      driveLocators:
+        home: { entity: User, pattern: "/home/#{localUsername}", title: Home, freeQuota: 100 }
 CONF
   chmod 0644 "$CONFIG/config.yml"
   install -d -o ucloud-sandbox -g ucloud-sandbox -m 0700 "$STATE"

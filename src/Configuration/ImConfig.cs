@@ -11,6 +11,7 @@ public sealed record ImConfig(
     ProviderOptions Provider,
     GatewayOptions Gateway,
     InstanceOptions Instances,
+    FileSystemOptions FileSystems,
     ServerOptions? Server)
 {
     public const string DefaultDirectory = "/etc/ucloud-im";
@@ -26,10 +27,12 @@ public sealed record ImConfig(
         var gateway = GatewayOptions.Read(config.Section("gateway"));
         var instances = InstanceOptions.Read(config.Section("userInstances"));
         var services = config.Section("services");
+        var fileSystems = FileSystemOptions.None;
         if (services is not null)
         {
             var type = services.String("type") ?? "Slurm";
             if (type != "Slurm") throw services.Error("type", $"only Slurm is supported, got '{type}'");
+            fileSystems = FileSystemOptions.Read(services.Section("fileSystems"));
             services.Done();
         }
         config.Done();
@@ -48,7 +51,7 @@ public sealed record ImConfig(
                 YamlSection.Load(directory, "secrets", optional: true).Done();
             }
         }
-        return new ImConfig(directory, provider, gateway, instances, server);
+        return new ImConfig(directory, provider, gateway, instances, fileSystems, server);
     }
 
     /// <summary>server.yml and secrets.yml hold credentials: another user must not be able to read them.</summary>

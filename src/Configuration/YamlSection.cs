@@ -68,6 +68,10 @@ public sealed partial class YamlSection
 
     public bool Has(string key) => Find(key) is not null;
 
+    /// <summary>The keys of this mapping, for sections whose keys are names (categories, locators).</summary>
+    public IReadOnlyList<string> Keys() =>
+        _node.Children.Keys.Select(k => (k as YamlScalarNode)?.Value ?? "").ToList();
+
     public YamlSection? Section(string key)
     {
         var node = Find(key);

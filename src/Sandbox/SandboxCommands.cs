@@ -116,7 +116,20 @@ internal static class SandboxCommands
             SandboxState.Load(p.GetValue(StateDir)!).AddDrive(new SandboxDrive(p.GetValue(id)!, p.GetValue(title)!, p.GetValue(owner)!, p.GetValue(path)!));
             return 0;
         });
-        return new Command("drive", "Drives the sandbox's Core knows") { add };
+        var user = new Argument<string>("user") { Description = "The UCloud user whose drives to list" };
+        var ls = new Command("ls", "The drives a user has (registered by the provider, or added here)") { user, Url };
+        ls.SetAction(async (p, ct) =>
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!) };
+            var drives = JsonNode.Parse(await http.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/drives", ct))!.AsArray();
+            var table = new Table().AddColumns("id", "title", "category", "local path");
+            foreach (var d in drives)
+                table.AddRow(Markup.Escape(d!["id"]!.GetValue<string>()), Markup.Escape(d["title"]!.GetValue<string>()),
+                    Markup.Escape(d["category"]!.GetValue<string>()), Markup.Escape(d["localPath"]!.GetValue<string>()));
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return new Command("drive", "Drives the sandbox's Core knows") { add, ls };
     }
 
     private static readonly Argument<string> User = new("user") { Description = "The UCloud user to act as" };

@@ -61,6 +61,8 @@ public static partial class ServerHost
         builder.Services.AddSingleton<InstanceManager>();
         builder.Services.AddHostedService<InstanceSupervisor>();
         builder.Services.AddSingleton<ConnectionService>();
+        builder.Services.AddSingleton<Drives.DriveRegistration>();
+        builder.Services.AddHostedService<Drives.DriveSync>();
         builder.Services.AddHttpClient<CoreClient>(c =>
         {
             c.BaseAddress = config.Provider.Ucloud.ToUri();

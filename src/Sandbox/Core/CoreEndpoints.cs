@@ -39,6 +39,31 @@ internal static class CoreEndpoints
             await ctx.Response.WriteAsync(new JsonObject { ["items"] = new JsonArray([.. products]), ["itemsPerPage"] = 250, ["next"] = null }.ToJsonString());
         });
         api.MapPost("/products/v2", (HttpContext ctx) => Record(ctx, "products"));
+        api.MapPost("/files/collections/control/register", async (HttpContext ctx, SandboxState state, CallLog log, TimeProvider time) =>
+        {
+            if (!await Authorized(ctx)) return;
+            using var reader = new StreamReader(ctx.Request.Body);
+            var body = await reader.ReadToEndAsync(ctx.RequestAborted);
+            var items = JsonNode.Parse(body)?["items"]?.AsArray() ?? [];
+            var ids = new JsonArray();
+            var allExisted = items.Count > 0;
+            foreach (var item in items)
+            {
+                var (id, existed) = state.Register(item!["providerGeneratedId"]!.GetValue<string>(), item["spec"]?["title"]?.GetValue<string>() ?? "Drive",
+                    item["createdBy"]!.GetValue<string>(), item["spec"]?["product"]?["category"]?.GetValue<string>() ?? "home");
+                allExisted &= existed;
+                ids.Add(new JsonObject { ["id"] = id });
+            }
+            var status = allExisted ? 409 : 200;
+            log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", "POST", ctx.Request.Path, status,
+                items.Count > 0 ? items[0]?["createdBy"]?.GetValue<string>() : null, body));
+            if (allExisted)
+            {
+                await WireErrors.WriteAsync(ctx, 409, "Already exists", "CONFLICT");
+                return;
+            }
+            await ctx.Response.WriteAsync(new JsonObject { ["responses"] = ids }.ToJsonString());
+        });
     }
 
     /// <summary>Accepts a provider call with a valid provider token, and records what it said.</summary>

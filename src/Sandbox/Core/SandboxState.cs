@@ -5,7 +5,7 @@ using UcloudIm.Configuration;
 namespace UcloudIm.Sandbox.Core;
 
 /// <summary>A drive the sandbox's Core knows, with the local path the provider gave it.</summary>
-public sealed record SandboxDrive(string Id, string Title, string Owner, string LocalPath);
+public sealed record SandboxDrive(string Id, string Title, string Owner, string LocalPath, string? ProviderGeneratedId = null, string Category = "home");
 
 /// <summary>
 /// What the sandbox keeps on disk: Core's private key for this provider, the provider's refresh token, and
@@ -68,10 +68,33 @@ public sealed class SandboxState
     public IReadOnlyList<SandboxDrive> Drives() =>
         File.Exists(DrivesPath) ? JsonSerializer.Deserialize<List<SandboxDrive>>(File.ReadAllText(DrivesPath)) ?? [] : [];
 
+    private readonly Lock _drivesLock = new();
+
     public void AddDrive(SandboxDrive drive)
     {
-        var drives = Drives().Where(d => d.Id != drive.Id).Append(drive).ToList();
-        File.WriteAllText(DrivesPath, JsonSerializer.Serialize(drives));
+        lock (_drivesLock)
+        {
+            var drives = Drives().Where(d => d.Id != drive.Id).Append(drive).ToList();
+            File.WriteAllText(DrivesPath, JsonSerializer.Serialize(drives));
+        }
+    }
+
+    /// <summary>
+    /// Core's drive registration: a new drive gets the next numeric id; one already registered (same
+    /// providerGeneratedId) keeps its id and is reported as a conflict, as Core does.
+    /// </summary>
+    public (string Id, bool Existed) Register(string providerGeneratedId, string title, string owner, string category)
+    {
+        lock (_drivesLock)
+        {
+            var drives = Drives().ToList();
+            if (drives.FirstOrDefault(d => d.ProviderGeneratedId == providerGeneratedId) is { } known) return (known.Id, true);
+            var id = (drives.Select(d => long.TryParse(d.Id, out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            var nl = providerGeneratedId.IndexOf('\n');
+            drives.Add(new SandboxDrive(id, title, owner, nl >= 0 ? providerGeneratedId[(nl + 1)..] : "", providerGeneratedId, category));
+            File.WriteAllText(DrivesPath, JsonSerializer.Serialize(drives));
+            return (id, false);
+        }
     }
 
     private static void WritePrivate(string path, string text)

@@ -76,6 +76,8 @@ internal static class EndUserEndpoints
         // The user disconnects this provider in UCloud: Core tells the provider with integration/unlinked.
         sandbox.MapPost("/users/{user}/unlink", async (string user, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsServiceAsync(HttpMethod.Post, "integration/unlinked", JsonSerializer.Serialize(new { username = user }), ct)));
+        sandbox.MapGet("/users/{user}/drives", (string user, SandboxState state) =>
+            TypedResults.Ok(state.Drives().Where(d => d.Owner == user).ToList()));
         sandbox.MapGet("/calls", (CallLog log) => TypedResults.Ok(log.All()));
     }
 
@@ -100,9 +102,9 @@ internal static class EndUserEndpoints
             ["specification"] = new JsonObject
             {
                 ["title"] = drive.Title,
-                ["product"] = new JsonObject { ["id"] = "home", ["category"] = "home", ["provider"] = state.ProviderId },
+                ["product"] = new JsonObject { ["id"] = drive.Category, ["category"] = drive.Category, ["provider"] = state.ProviderId },
             },
-            ["providerGeneratedId"] = $"{state.ProviderId}-{drive.Owner}\n{drive.LocalPath}",
+            ["providerGeneratedId"] = drive.ProviderGeneratedId ?? $"{state.ProviderId}-{drive.Owner}\n{drive.LocalPath}",
             ["owner"] = new JsonObject { ["createdBy"] = drive.Owner, ["project"] = null },
             ["createdAt"] = 0,
         };

@@ -18,6 +18,7 @@ internal sealed partial class ConnectionService(
     ConnectionsRepository repository,
     InstanceManager instances,
     CoreClient core,
+    Drives.DriveRegistration drives,
     ILogger<ConnectionService> log)
 {
     /// <summary>Checks the local user as strictly as a spawn would, tells Core, then stores the mapping.</summary>
@@ -52,6 +53,15 @@ internal sealed partial class ConnectionService(
             throw new ImException(409, e.Message, "CONFLICT");
         }
         LogMapped(log, request.UcloudUsername, user.Name, user.Uid);
+        try
+        {
+            await drives.RegisterAsync(c, ct);
+        }
+        catch (CoreException e)
+        {
+            // The mapping stands; the drives are registered again at the next start.
+            LogDrivesFailed(log, request.UcloudUsername, e.Message);
+        }
         return ToMapping(c);
     }
 
@@ -90,6 +100,9 @@ internal sealed partial class ConnectionService(
 
     [LoggerMessage(40, LogLevel.Information, "mapped UCloud user {UcloudUser} to {LocalUser} (uid {Uid})")]
     private static partial void LogMapped(ILogger logger, string ucloudUser, string localUser, uint uid);
+
+    [LoggerMessage(43, LogLevel.Warning, "could not register the drives of {UcloudUser} with Core: {Why}")]
+    private static partial void LogDrivesFailed(ILogger logger, string ucloudUser, string why);
 
     [LoggerMessage(41, LogLevel.Information, "UCloud user {UcloudUser} unmapped: {Why}")]
     private static partial void LogUnmapped(ILogger logger, string ucloudUser, string why);

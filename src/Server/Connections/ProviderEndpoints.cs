@@ -41,9 +41,28 @@ internal static class ProviderEndpoints
 
         api.MapGet("/integration/retrieveManifest", () => TypedResults.Ok(new ManifestResponse(true, null)));
 
-        // No compute or storage products yet: they come from services.slurm.machines and drive locators.
+        // No compute products yet: they come from services.slurm.machines.
         api.MapGet("/jobs/retrieveProducts", () => Results.Text("{\"responses\":[]}", "application/json"));
-        api.MapGet("/files/collections/retrieveProducts", () => Results.Text("{\"responses\":[]}", "application/json"));
+        // One storage product per services.fileSystems category, with what this provider's file API supports.
+        api.MapGet("/files/collections/retrieveProducts", () => Results.Text(new System.Text.Json.Nodes.JsonObject
+        {
+            ["responses"] = new System.Text.Json.Nodes.JsonArray(config.FileSystems.Categories.Select(c => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            {
+                ["product"] = new System.Text.Json.Nodes.JsonObject { ["id"] = c, ["category"] = c, ["provider"] = config.Provider.Id },
+                ["stats"] = Flags(("sizeInBytes", true), ("modifiedAt", true), ("createdAt", true), ("accessedAt", true),
+                    ("unixPermissions", true), ("unixOwner", true), ("unixGroup", true), ("sizeIncludingChildrenInBytes", false)),
+                ["collection"] = Flags(("aclModifiable", false), ("usersCanCreate", false), ("usersCanDelete", false), ("usersCanRename", false)),
+                ["files"] = Flags(("aclModifiable", false), ("trashSupported", true), ("isReadOnly", false), ("searchSupported", false),
+                    ("streamingSearchSupported", false), ("sharesSupported", false), ("openInTerminal", false)),
+            }).ToArray()),
+        }.ToJsonString(), "application/json"));
+    }
+
+    private static System.Text.Json.Nodes.JsonObject Flags(params (string Name, bool Value)[] flags)
+    {
+        var o = new System.Text.Json.Nodes.JsonObject();
+        foreach (var (name, value) in flags) o[name] = value;
+        return o;
     }
 
     private static string Required(UsernameRequest? body) =>

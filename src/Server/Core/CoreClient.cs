@@ -28,16 +28,22 @@ public sealed class CoreClient(HttpClient http, ImConfig config, TimeProvider ti
     public Task ClearConnectionAsync(string username, CancellationToken ct) =>
         PostAsync("/api/providers/integration/control/clearConnection", new UsernameRequest(username), ct);
 
-    private async Task PostAsync(string path, UsernameRequest body, CancellationToken ct)
+    /// <summary>Registers drives; Core's 409 (already registered) is success here.</summary>
+    public Task RegisterDrivesAsync(System.Text.Json.Nodes.JsonArray items, CancellationToken ct) =>
+        PostAsync("/api/files/collections/control/register",
+            new StringContent(new System.Text.Json.Nodes.JsonObject { ["items"] = items }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+            acceptConflict: true, ct);
+
+    private Task PostAsync(string path, UsernameRequest body, CancellationToken ct) =>
+        PostAsync(path, JsonContent.Create(body, WireJson.Default.UsernameRequest), acceptConflict: false, ct);
+
+    private async Task PostAsync(string path, HttpContent content, bool acceptConflict, CancellationToken ct)
     {
         var token = await AccessTokenAsync(ct);
-        using var request = new HttpRequestMessage(HttpMethod.Post, path)
-        {
-            Content = JsonContent.Create(body, WireJson.Default.UsernameRequest),
-        };
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         using var response = await Send(request, ct);
-        if (!response.IsSuccessStatusCode)
+        if (!response.IsSuccessStatusCode && !(acceptConflict && response.StatusCode == System.Net.HttpStatusCode.Conflict))
             throw new CoreException($"Core answered {(int)response.StatusCode} to {path}: {await Why(response, ct)}", (int)response.StatusCode);
     }
 

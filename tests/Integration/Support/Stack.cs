@@ -104,6 +104,12 @@ public sealed class Stack : IAsyncLifetime
           idleTimeout: {IdleTimeout.TotalSeconds}s
           groupCheckInterval: 1s
           downloadLinkLifetime: {LinkLifetime.TotalSeconds}s
+        services:
+          type: Slurm
+          fileSystems:
+            home:
+              driveLocators:
+                home: {"{"} entity: User, pattern: "/home/#{"{"}localUsername{"}"}", title: Home, freeQuota: 10 {"}"}
         """);
 
     private void Start(string name, string user, string exe, params string[] args) =>
