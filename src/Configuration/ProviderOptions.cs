@@ -44,7 +44,7 @@ public sealed partial record ProviderOptions(
         // How browsers reach us (download links); defaults to self.
         var selfPublic = hosts.Section("selfPublic") is { } sp ? HostAddress.Read(sp) : self;
         // Accepted for compatibility with UCloud's format; used from the networking work on.
-        hosts.Section("ucloudPublic")?.Let(HostAddress.Read);
+        if (hosts.Section("ucloudPublic") is { } ucloudPublic) HostAddress.Read(ucloudPublic);
         hosts.Done();
         var ipc = s.Section("ipc");
         var ipcDir = ipc?.String("directory") ?? "/run/ucloud-im";
@@ -60,9 +60,4 @@ public sealed partial record ProviderOptions(
 
     [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
     private static partial Regex ProviderIdPattern();
-}
-
-internal static class Let_
-{
-    public static TOut Let<TIn, TOut>(this TIn value, Func<TIn, TOut> f) => f(value);
 }

@@ -9,8 +9,6 @@ public static class UnixSocketListener
     /// <summary>Removes a stale socket left by a crashed process; refuses to remove anything that is not a socket.</summary>
     public static void RemoveStale(string path)
     {
-        var info = new FileInfo(path);
-        if (!info.Exists && !Directory.Exists(path)) return;
         var stat = Unix.FileStat.Of(path);
         if (stat is null) return;
         if (stat.Value.Kind != Unix.FileKind.Other)

@@ -29,8 +29,8 @@ internal static class CoreEndpoints
         });
 
         var api = app.MapGroup("/api");
-        api.MapPost("/providers/integration/control/approveConnection", (HttpContext ctx) => Record(ctx, "approveConnection"));
-        api.MapPost("/providers/integration/control/clearConnection", (HttpContext ctx) => Record(ctx, "clearConnection"));
+        api.MapPost("/providers/integration/control/approveConnection", (HttpContext ctx) => Record(ctx));
+        api.MapPost("/providers/integration/control/clearConnection", (HttpContext ctx) => Record(ctx));
         api.MapGet("/products/v2/browse", async (HttpContext ctx, CallLog log, TimeProvider time) =>
         {
             if (!await Authorized(ctx)) return;
@@ -38,7 +38,7 @@ internal static class CoreEndpoints
                 .SelectMany(c => JsonNode.Parse(c.Body!)?["items"]?.AsArray().Select(n => n?.DeepClone()) ?? []).ToList();
             await ctx.Response.WriteAsync(new JsonObject { ["items"] = new JsonArray([.. products]), ["itemsPerPage"] = 250, ["next"] = null }.ToJsonString());
         });
-        api.MapPost("/products/v2", (HttpContext ctx) => Record(ctx, "products"));
+        api.MapPost("/products/v2", (HttpContext ctx) => Record(ctx));
         api.MapPost("/files/collections/control/register", async (HttpContext ctx, SandboxState state, CallLog log, TimeProvider time) =>
         {
             if (!await Authorized(ctx)) return;
@@ -67,7 +67,7 @@ internal static class CoreEndpoints
     }
 
     /// <summary>Accepts a provider call with a valid provider token, and records what it said.</summary>
-    private static async Task Record(HttpContext ctx, string what)
+    private static async Task Record(HttpContext ctx)
     {
         var log = ctx.RequestServices.GetService(typeof(CallLog)) as CallLog;
         var time = (TimeProvider)ctx.RequestServices.GetService(typeof(TimeProvider))!;
@@ -78,7 +78,6 @@ internal static class CoreEndpoints
         try { user = JsonNode.Parse(body)?["username"]?.GetValue<string>(); } catch (JsonException) { }
         log!.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", ctx.Request.Method, ctx.Request.Path, ok ? 200 : 401, user, body));
         if (ok) await ctx.Response.WriteAsync("{}");
-        _ = what;
     }
 
     private static async Task<bool> Authorized(HttpContext ctx)

@@ -44,7 +44,9 @@ internal sealed partial class InstanceManager(
     public IReadOnlyList<RunningInstance> Running =>
         _slots.Values.Select(s => s.Current).OfType<RunningInstance>().Where(i => !i.HasExited).ToList();
 
-    public bool IsRunning(string ucloudUsername) => Resolve(ucloudUsername) is not null;
+    /// <summary>Whether an instance runs, for reports: unlike <see cref="Resolve"/> it is not activity.</summary>
+    public bool IsRunning(string ucloudUsername) =>
+        _slots.TryGetValue(ucloudUsername, out var slot) && slot.Current is { HasExited: false, StopRequested: false };
 
     /// <summary>Starts the user's instance unless it runs, and waits until it is ready.</summary>
     public async Task<InstanceRoute> EnsureRunningAsync(string ucloudUsername, CancellationToken ct)

@@ -29,6 +29,20 @@ public sealed class InstanceLifecycleTests(Stack stack)
     }
 
     [Fact]
+    public async Task An_admin_listing_users_is_not_activity()
+    {
+        var user = await stack.CreateUserAsync();
+        Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
+        var deadline = DateTime.UtcNow + Stack.IdleTimeout * 4;
+        while (await stack.InstanceOf(user) is not null && DateTime.UtcNow < deadline)
+        {
+            Assert.Contains(user.LocalName, (await stack.Cli("users", "ls")).Stdout);
+            await Task.Delay(500);
+        }
+        Assert.Null(await stack.InstanceOf(user));
+    }
+
+    [Fact]
     public async Task A_killed_instance_is_restarted()
     {
         var user = await stack.CreateUserAsync();
