@@ -5,6 +5,11 @@ set -euo pipefail
 LOG_TAG=postgres-up
 . "$(dirname "$0")/lib/common.sh"
 need_root
+
+# Only the connection string may reach stdout: whatever the tools print (pg_ctlcluster says
+# "removed stale pid file." after an unclean stop) goes to stderr. No extra descriptor is opened,
+# so the postgres daemon cannot inherit (and hold open) the caller's $(...) pipe.
+up() {
 apt_install postgresql
 ver=$(ls /usr/lib/postgresql | sort -V | tail -1)
 [ -d "/etc/postgresql/$ver/main" ] || pg_createcluster "$ver" main >/dev/null
@@ -17,5 +22,7 @@ runuser -u postgres -- psql -qAt -c "do \$\$ begin if not exists (select from pg
 runuser -u postgres -- psql -qAt -c "alter role ucim_test password '$PASS'" >/dev/null
 runuser -u postgres -- psql -qAtc "select 1 from pg_database where datname='ucim_test'" | grep -q 1 \
   || runuser -u postgres -- psql -qAt -c "create database ucim_test owner ucim_test" >/dev/null
-log "postgres $ver up" >&2
+log "postgres $ver up"
+}
+up >&2
 echo "Host=127.0.0.1;Port=5432;Username=ucim_test;Password=$PASS;Database=ucim_test"
