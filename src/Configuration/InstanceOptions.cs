@@ -10,11 +10,12 @@ public sealed record InstanceOptions(
     TimeSpan ReadyTimeout,
     TimeSpan GroupCheckInterval,
     int MaxRestartsPerHour,
-    TimeSpan DownloadLinkLifetime)
+    TimeSpan DownloadLinkLifetime,
+    TimeSpan UploadLinkLifetime)
 {
     public static readonly InstanceOptions Defaults = new(
         "/opt/ucloud-im/bin/ucloud-im-user", "/usr/bin/sudo", "ucloud-users", 1000,
-        TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(60), 10, TimeSpan.FromHours(6));
+        TimeSpan.FromMinutes(30), TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(60), 10, TimeSpan.FromHours(6), TimeSpan.FromHours(48));
 
     internal static InstanceOptions Read(YamlSection? s)
     {
@@ -28,7 +29,8 @@ public sealed record InstanceOptions(
             s.Duration("readyTimeout", Defaults.ReadyTimeout, TimeSpan.FromMilliseconds(100)),
             s.Duration("groupCheckInterval", Defaults.GroupCheckInterval, TimeSpan.FromMilliseconds(100)),
             s.Int("maxRestartsPerHour", Defaults.MaxRestartsPerHour, 0, 1000),
-            s.Duration("downloadLinkLifetime", Defaults.DownloadLinkLifetime, TimeSpan.FromSeconds(1)));
+            s.Duration("downloadLinkLifetime", Defaults.DownloadLinkLifetime, TimeSpan.FromSeconds(1)),
+            s.Duration("uploadLinkLifetime", Defaults.UploadLinkLifetime, TimeSpan.FromSeconds(1)));
         if (!Path.IsPathFullyQualified(o.Executable)) throw s.Error("executable", "must be an absolute path (sudoers names it exactly)");
         if (!Path.IsPathFullyQualified(o.Sudo)) throw s.Error("sudo", "must be an absolute path");
         s.Done();

@@ -54,3 +54,8 @@ public sealed record LongRunningTask(string Type, string? TaskId = null)
 public sealed record FilesDownloadItem(string Id, Drive ResolvedCollection);
 
 public sealed record DownloadEndpoint(string Endpoint);
+
+/// <summary>files/upload: <c>type</c> is FILE or FOLDER; the provider answers with one of <c>supportedProtocols</c>.</summary>
+public sealed record FilesUploadItem(string Id, Drive ResolvedCollection, string? Type = null, IReadOnlyList<string>? SupportedProtocols = null, string? ConflictPolicy = null);
+
+public sealed record UploadEndpoint(string Endpoint, string Protocol, string Token);

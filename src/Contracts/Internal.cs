@@ -15,7 +15,8 @@ public sealed record InstanceBootstrap(
     string Secret,
     string PublicUrl,
     string LinkKey,
-    long DownloadLinkLifetimeSeconds);
+    long DownloadLinkLifetimeSeconds,
+    long UploadLinkLifetimeSeconds = 48 * 3600);
 
 /// <summary>Where the gateway finds a ready user instance.</summary>
 public sealed record InstanceRoute(string UcloudUsername, uint Uid, string SocketPath, string Secret);

@@ -40,4 +40,6 @@ namespace UcloudIm.Contracts;
 [JsonSerializable(typeof(BulkResponse<LongRunningTask>))]
 [JsonSerializable(typeof(BulkRequest<FilesDownloadItem>))]
 [JsonSerializable(typeof(BulkResponse<DownloadEndpoint>))]
+[JsonSerializable(typeof(BulkRequest<FilesUploadItem>))]
+[JsonSerializable(typeof(BulkResponse<UploadEndpoint>))]
 public sealed partial class WireJson : JsonSerializerContext;

@@ -45,6 +45,7 @@ internal static class SandboxCommands
         root.Subcommands.Add(FileCommand("trash", "files/trash", "Move a file or folder to its drive's Trash as an end-user"));
         root.Subcommands.Add(Move());
         root.Subcommands.Add(Download());
+        root.Subcommands.Add(Upload());
         return root;
     }
 
@@ -191,6 +192,48 @@ internal static class SandboxCommands
             await using (var target = File.Create(name)) await file.Content.CopyToAsync(target, ct);
             AnsiConsole.MarkupLineInterpolated($"[green]saved[/] {name} ({new FileInfo(name).Length} bytes)");
             return 0;
+        });
+        return cmd;
+    }
+
+    private static Command Upload()
+    {
+        var local = new Argument<string>("local") { Description = "The file or folder to upload" };
+        var target = new Argument<string>("target") { Description = "Its UCloud path: /<drive>/…/name (a folder is uploaded as that folder)" };
+        var sockets = new Option<int>("--sockets") { Description = "Parallel WebSockets", DefaultValueFactory = _ => 4 };
+        var chunk = new Option<int>("--chunk-kib") { Description = "Chunk size in KiB", DefaultValueFactory = _ => 1024 };
+        var policy = new Option<string>("--conflict") { Description = "RENAME, REJECT, REPLACE or MERGE_RENAME", DefaultValueFactory = _ => "RENAME" };
+        var cmd = new Command("upload", "Upload a file or folder as an end-user, over WEBSOCKET_V2 with parallel sockets; resumes after a dropped connection")
+            { User, local, target, Url, sockets, chunk, policy };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var files = UploadClient.Collect(p.GetValue(local)!);
+            var folder = Directory.Exists(p.GetValue(local)!);
+            using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!), Timeout = TimeSpan.FromSeconds(60) };
+            var response = await http.PostAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(User)!)}/files/upload",
+                new StringContent(new JsonObject { ["path"] = p.GetValue(target), ["type"] = folder ? "FOLDER" : "FILE", ["conflictPolicy"] = p.GetValue(policy) }.ToJsonString(),
+                    System.Text.Encoding.UTF8, "application/json"), ct);
+            var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+            if (answer["status"]?.GetValue<int>() != 200) return Print(answer);
+            var endpoint = new Uri(answer["body"]!["responses"]![0]!["endpoint"]!.GetValue<string>());
+            var client = new UploadClient(endpoint, p.GetValue(sockets), p.GetValue(chunk) * 1024)
+            {
+                Progress = line => AnsiConsole.MarkupLineInterpolated($"[yellow]{line}[/]"),
+            };
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            try
+            {
+                var report = await client.UploadAsync(files, ct);
+                var mib = report.BytesSent / 1048576.0;
+                AnsiConsole.MarkupLineInterpolated(
+                    $"[green]uploaded[/] {report.Files} file(s): {report.Sent} sent, {report.Skipped} already there; {mib:0.0} MiB in {watch.Elapsed.TotalSeconds:0.00} s ({mib / watch.Elapsed.TotalSeconds:0.0} MiB/s), {report.Reconnects} reconnect(s)");
+                return 0;
+            }
+            catch (Exception e) when (e is UploadRefusedException or System.Net.WebSockets.WebSocketException or IOException or TimeoutException)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]upload failed[/]: {e.Message}");
+                return 1;
+            }
         });
         return cmd;
     }

@@ -33,6 +33,18 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int close(int fd);
 
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int openat(int dirfd, string path, int flags, uint mode);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int mkdirat(int dirfd, string path, uint mode);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int unlinkat(int dirfd, string path, int flags);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int futimens(int fd, Timespec* times);
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int getpwnam_r(string name, Passwd* pwd, byte* buf, nuint buflen, Passwd** result);
 
@@ -47,6 +59,13 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int statx(int dirfd, string path, int flags, uint mask, StatxBuffer* buf);
+
+    [StructLayout(LayoutKind.Sequential)]
+    internal struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
 
     [StructLayout(LayoutKind.Sequential)]
     internal struct Passwd

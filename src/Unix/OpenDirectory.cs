@@ -1,24 +1,121 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Microsoft.Win32.SafeHandles;
 
 namespace UcloudIm.Unix;
 
-/// <summary>A folder held open, so that many entries can be stat-ed relative to it.</summary>
+/// <summary>
+/// A folder held open. Everything below it is reached with *at() calls relative to the descriptor, one
+/// component at a time and never through a symbolic link, so a path cannot leave the folder: not by '..',
+/// not by a link, and not by a link swapped in between a check and a use.
+/// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class OpenDirectory : IDisposable
 {
-    private const int ORdOnly = 0, ODirectory = 0x10000, OCloExec = 0x80000;
+    private const int ORdOnly = 0, OWrOnly = 1, OCreat = 0x40, OExcl = 0x80, OTrunc = 0x200, ODirectory = 0x10000, ONoFollow = 0x20000, OCloExec = 0x80000;
+    private const uint RenameNoReplace = 1;
+    public const int ELOOP = 40;
 
     public int Fd { get; private set; }
 
     private OpenDirectory(int fd) => Fd = fd;
 
-    /// <summary>Opens <paramref name="path"/> as the calling user; errors carry their errno.</summary>
+    /// <summary>Opens <paramref name="path"/> as the calling user (links in it are followed: it is trusted); errors carry their errno.</summary>
     public static OpenDirectory Open(string path)
     {
         var fd = Libc.open(path, ORdOnly | ODirectory | OCloExec);
         if (fd < 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), path);
         return new OpenDirectory(fd);
+    }
+
+    /// <summary>
+    /// Walks <paramref name="components"/> down from here, refusing symbolic links (ELOOP), making missing
+    /// folders with <paramref name="createMode"/> when it is given.
+    /// </summary>
+    public OpenDirectory Descend(IEnumerable<string> components, int? createMode = null)
+    {
+        var current = this;
+        try
+        {
+            foreach (var name in components)
+            {
+                var next = current.OpenChild(name, createMode);
+                if (!ReferenceEquals(current, this)) current.Dispose();
+                current = next;
+            }
+            // Always a new descriptor, so the caller may dispose it whatever the walk was.
+            return ReferenceEquals(current, this) ? current.OpenChild(".", null) : current;
+        }
+        catch
+        {
+            if (!ReferenceEquals(current, this)) current.Dispose();
+            throw;
+        }
+    }
+
+    private OpenDirectory OpenChild(string name, int? createMode)
+    {
+        CheckName(name);
+        var fd = Libc.openat(Fd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        if (fd < 0 && Marshal.GetLastPInvokeError() == 2 && createMode is { } mode)
+        {
+            if (Libc.mkdirat(Fd, name, (uint)mode) != 0 && Marshal.GetLastPInvokeError() != FileSystemCalls.EEXIST)
+                throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
+            fd = Libc.openat(Fd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
+        }
+        if (fd < 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
+        return new OpenDirectory(fd);
+    }
+
+    /// <summary>Makes a folder here; false if something is already there.</summary>
+    public bool TryMakeDirectory(string name, int mode)
+    {
+        CheckName(name);
+        if (Libc.mkdirat(Fd, name, (uint)mode) == 0) return true;
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == FileSystemCalls.EEXIST ? false : throw new UnixIOException(errno, name);
+    }
+
+    /// <summary>Opens (making or truncating) a file here for writing; a link in its place is refused.</summary>
+    public SafeFileHandle CreateFile(string name, int mode)
+    {
+        CheckName(name);
+        var fd = Libc.openat(Fd, name, OWrOnly | OCreat | OTrunc | ONoFollow | OCloExec, (uint)mode);
+        if (fd < 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>renameat2 within this folder; with <paramref name="replace"/> false, false if the target exists.</summary>
+    public bool TryRename(string from, string to, bool replace)
+    {
+        CheckName(from);
+        CheckName(to);
+        if (Libc.renameat2(Fd, from, Fd, to, replace ? 0 : RenameNoReplace) == 0) return true;
+        var errno = Marshal.GetLastPInvokeError();
+        return errno == FileSystemCalls.EEXIST && !replace ? false : throw new UnixIOException(errno, to);
+    }
+
+    /// <summary>Removes a file here; a missing one is not an error.</summary>
+    public void DeleteFile(string name)
+    {
+        CheckName(name);
+        if (Libc.unlinkat(Fd, name, 0) != 0 && Marshal.GetLastPInvokeError() is var errno and not 2) throw new UnixIOException(errno, name);
+    }
+
+    /// <summary>Sets a file's modification time (and its access time to the same).</summary>
+    public static unsafe void SetModifiedTime(SafeFileHandle file, long unixMs)
+    {
+        var ts = stackalloc Libc.Timespec[2];
+        ts[0] = ts[1] = new Libc.Timespec { Seconds = Math.DivRem(unixMs, 1000, out var ms), Nanoseconds = ms * 1_000_000 };
+        if (ts[0].Nanoseconds < 0) ts[0] = ts[1] = new Libc.Timespec { Seconds = ts[0].Seconds - 1, Nanoseconds = ts[0].Nanoseconds + 1_000_000_000 };
+        if (Libc.futimens((int)file.DangerousGetHandle(), ts) != 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), "futimens");
+    }
+
+    /// <summary>Single components only: the *at() calls above must never be handed a path.</summary>
+    private static void CheckName(string name)
+    {
+        if (name.Length == 0 || name == ".." || name.Contains('/') || name.Contains('\0'))
+            throw new ArgumentException($"not a single path component: '{name}'", nameof(name));
     }
 
     public void Dispose()

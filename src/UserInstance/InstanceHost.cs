@@ -124,8 +124,10 @@ public static class InstanceHost
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("UserInstance");
         app.UseWireErrors((ctx, e) => Log.Unexpected(log, ctx.Request.Path, e));
         app.UseMiddleware<GatewayGuard>();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.MapFileEndpoints(bootstrap.ProviderId);
         app.MapDownloadEndpoints(bootstrap, me);
+        app.MapUploadEndpoints(bootstrap, me, log);
         Log.Started(log, me.Name, me.Uid, bootstrap.UcloudUsername);
         return app;
     }

@@ -13,7 +13,7 @@ public sealed class Router(string providerId)
     private static readonly string[] ServerPrefixes = ["integration/", "authorize-app", "provider/branding/"];
 
     /// <summary>Opened by browsers, with a signed link the instance checks: no Core token, user from usernameHint.</summary>
-    private static readonly string[] BrowserPaths = ["download"];
+    private static readonly string[] BrowserPaths = ["download", "upload"];
 
     public RouteDecision Decide(string path, string? usernameHeader, string? usernameHint, string method = "POST")
     {

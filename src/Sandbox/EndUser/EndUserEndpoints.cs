@@ -21,6 +21,8 @@ internal static class EndUserEndpoints
 
     public sealed record MoveRequest(string From, string To, string? ConflictPolicy);
 
+    public sealed record UploadRequest(string Path, string? Type, string? ConflictPolicy);
+
     public static void MapEndUserEndpoints(this IEndpointRouteBuilder app)
     {
         var sandbox = app.MapGroup("/sandbox");
@@ -71,6 +73,13 @@ internal static class EndUserEndpoints
             Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/download", Items(new JsonObject
             {
                 ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
+            }), ct)));
+
+        sandbox.MapPost("/users/{user}/files/upload", async (string user, UploadRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/upload", Items(new JsonObject
+            {
+                ["id"] = body.Path, ["type"] = body.Type ?? "FILE", ["supportedProtocols"] = new JsonArray("WEBSOCKET_V2"),
+                ["conflictPolicy"] = body.ConflictPolicy ?? "REJECT", ["resolvedCollection"] = DriveOf(state, body.Path),
             }), ct)));
 
         // The user disconnects this provider in UCloud: Core tells the provider with integration/unlinked.
