@@ -42,6 +42,9 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     internal static partial int unlinkat(int dirfd, string path, int flags);
 
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    internal static partial int faccessat(int dirfd, string path, int mode, int flags);
+
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int futimens(int fd, Timespec* times);
 

@@ -63,8 +63,21 @@ public sealed class OpenDirectory : IDisposable
                 throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
             fd = Libc.openat(Fd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
         }
-        if (fd < 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            // O_DIRECTORY|O_NOFOLLOW on a link says ENOTDIR; say what it really is.
+            if (errno == FileSystemCalls.ENOTDIR && FileStat.Of(this, name)?.Kind == FileKind.SymbolicLink) errno = ELOOP;
+            throw new UnixIOException(errno, name);
+        }
         return new OpenDirectory(fd);
+    }
+
+    /// <summary>Whether the calling user may make entries here (checked with the effective ids, as a write would be).</summary>
+    public bool CanWrite()
+    {
+        const int WOk = 2, AtEAccess = 0x200;
+        return Libc.faccessat(Fd, ".", WOk, AtEAccess) == 0;
     }
 
     /// <summary>Makes a folder here; false if something is already there.</summary>

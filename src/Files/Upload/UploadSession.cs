@@ -45,6 +45,8 @@ public sealed record UploadSession(UploadKind Kind, WriteConflictPolicy Policy, 
         using var drive = OpenDirectory.Open(root);
         using var parent = drive.Descend(below.Take(below.Count - 1));
         var name = below[^1];
+        // Said now, not after the first chunk has travelled.
+        if (!parent.CanWrite()) throw new UnauthorizedAccessException($"cannot write in the folder of {name}");
         var chosen = kind == UploadKind.Folder ? ChooseFolder(parent, name, policy) : ChooseFile(parent, name, policy);
         return new UploadSession(kind, policy, root, [.. below.Take(below.Count - 1), chosen]);
     }

@@ -63,7 +63,8 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
                 await ConnectionAsync(files, ct);
                 return;
             }
-            catch (Exception e) when (e is WebSocketException or IOException or TimeoutException && attempt < maxAttempts && !ct.IsCancellationRequested)
+            catch (Exception e) when (e is WebSocketException or IOException or TimeoutException or OperationCanceledException
+                && attempt < maxAttempts && !ct.IsCancellationRequested)
             {
                 Interlocked.Increment(ref _reconnects);
                 var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * (1 << Math.Min(attempt, 5))));
@@ -96,8 +97,28 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
         foreach (var part in files.Select(f => new ListingEntry(f.Key, f.Value.Size, f.Value.ModifiedAtMs, f.Value.RelativePath)).Chunk(10_000))
             await socket.SendAsync(UploadProtocol.Listing(part), WebSocketMessageType.Binary, true, ct);
 
+        try
+        {
+            await SendAcceptedAsync(socket, files, accepted.Reader, ct);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // A failed send is usually the echo of what the receiving side saw first (a refusal, a drop): say that.
+            await Task.WhenAny(receive, Task.Delay(TimeSpan.FromSeconds(2), ct));
+            if (receive.IsFaulted) await receive;
+            throw;
+        }
+        await receive;
+        await socket.SendAsync(new[] { (byte)UploadOp.Close }, WebSocketMessageType.Binary, true, ct);
+        using var bye = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bye.CancelAfter(TimeSpan.FromSeconds(10));
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", bye.Token);
+    }
+
+    private async Task SendAcceptedAsync(ClientWebSocket socket, Dictionary<int, LocalFile> files, ChannelReader<int> accepted, CancellationToken ct)
+    {
         var buffer = new byte[5 + chunkSize];
-        await foreach (var id in accepted.Reader.ReadAllAsync(ct))
+        await foreach (var id in accepted.ReadAllAsync(ct))
         {
             var file = files[id];
             await using var input = new FileStream(file.LocalPath, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.SequentialScan);
@@ -112,11 +133,6 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
                 Interlocked.Add(ref _bytes, read);
             }
         }
-        await receive;
-        await socket.SendAsync(new[] { (byte)UploadOp.Close }, WebSocketMessageType.Binary, true, ct);
-        using var bye = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        bye.CancelAfter(TimeSpan.FromSeconds(10));
-        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", bye.Token);
     }
 
     /// <summary>Reads the provider's replies: OKs feed the sender; ends when COMPLETED counts every file.</summary>

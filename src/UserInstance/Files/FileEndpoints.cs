@@ -119,6 +119,7 @@ internal static class FileEndpoints
         catch (DirectoryNotFoundException) { throw ImException.NotFound($"{ucloudPath} does not exist"); }
         catch (UnixIOException e) when (e.IsPermissionDenied) { throw ImException.Forbidden($"Permission denied: {ucloudPath}"); }
         catch (UnauthorizedAccessException) { throw ImException.Forbidden($"Permission denied: {ucloudPath}"); }
+        catch (UnixIOException e) when (e.Errno == Unix.OpenDirectory.ELOOP) { throw ImException.BadRequest($"{ucloudPath}: the path passes through a symbolic link, which this operation does not follow", "INVALID_PATH"); }
         catch (UnixIOException e) when (e.Errno == 20) { throw ImException.BadRequest($"{ucloudPath}: a part of the path is not a folder"); }
     }
 }

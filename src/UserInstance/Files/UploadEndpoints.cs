@@ -68,7 +68,6 @@ internal static class UploadEndpoints
 
         app.MapGet(prefix + "/upload", async context =>
         {
-            if (!context.WebSockets.IsWebSocketRequest) throw ImException.BadRequest($"This is the {Protocol} upload endpoint: open it as a WebSocket");
             string token = context.Request.Query["token"].ToString();
             UploadSession session;
             try
@@ -79,6 +78,7 @@ internal static class UploadEndpoints
             {
                 throw ImException.Forbidden(e.Message);
             }
+            if (!context.WebSockets.IsWebSocketRequest) throw ImException.BadRequest($"This is the {Protocol} upload endpoint: open it as a WebSocket");
             UploadReceiver receiver;
             try
             {
