@@ -59,3 +59,8 @@ public sealed record DownloadEndpoint(string Endpoint);
 public sealed record FilesUploadItem(string Id, Drive ResolvedCollection, string? Type = null, IReadOnlyList<string>? SupportedProtocols = null, string? ConflictPolicy = null);
 
 public sealed record UploadEndpoint(string Endpoint, string Protocol, string Token);
+
+public sealed record FilesEmptyTrashItem(string Id, Drive ResolvedCollection);
+
+/// <summary>tasks/pauseOrCancel: <c>id</c> is Core's task id; <c>requestedState</c> CANCELLED, SUSPENDED or RUNNING.</summary>
+public sealed record TaskControlRequest(string Id, string RequestedState);

@@ -16,7 +16,24 @@ public sealed record InstanceBootstrap(
     string PublicUrl,
     string LinkKey,
     long DownloadLinkLifetimeSeconds,
-    long UploadLinkLifetimeSeconds = 48 * 3600);
+    long UploadLinkLifetimeSeconds = 48 * 3600,
+    string? ServerSocket = null,
+    uint? ServerUid = null);
+
+/// <summary>A copy as its task remembers it: the target was chosen (and conflicts settled) when it began.</summary>
+public sealed record CopyTaskSpec(string From, string To, bool MergeRename);
+
+/// <summary>Emptying a trash folder.</summary>
+public sealed record EmptyTrashTaskSpec(string Folder);
+
+/// <summary>A user instance asks the server to start a background task (the server tells Core).</summary>
+public sealed record TaskCreateRequest(string Kind, string Title, string Spec);
+
+/// <summary>A task as the instance that runs it sees it; <c>spec</c> is the instance's own JSON.</summary>
+public sealed record TaskView(string Id, string CoreId, string Kind, string Title, string Spec);
+
+/// <summary>A state change of a task: RUNNING (progress), SUCCESS, FAILURE or CANCELLED.</summary>
+public sealed record TaskStatusRequest(string State, string? Progress = null, int? Percentage = null);
 
 /// <summary>Where the gateway finds a ready user instance.</summary>
 public sealed record InstanceRoute(string UcloudUsername, uint Uid, string SocketPath, string Secret);

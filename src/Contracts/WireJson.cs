@@ -41,5 +41,13 @@ namespace UcloudIm.Contracts;
 [JsonSerializable(typeof(BulkRequest<FilesDownloadItem>))]
 [JsonSerializable(typeof(BulkResponse<DownloadEndpoint>))]
 [JsonSerializable(typeof(BulkRequest<FilesUploadItem>))]
+[JsonSerializable(typeof(TaskCreateRequest))]
+[JsonSerializable(typeof(CopyTaskSpec))]
+[JsonSerializable(typeof(EmptyTrashTaskSpec))]
+[JsonSerializable(typeof(BulkRequest<FilesEmptyTrashItem>))]
+[JsonSerializable(typeof(TaskControlRequest))]
+[JsonSerializable(typeof(TaskView))]
+[JsonSerializable(typeof(List<TaskView>))]
+[JsonSerializable(typeof(TaskStatusRequest))]
 [JsonSerializable(typeof(BulkResponse<UploadEndpoint>))]
 public sealed partial class WireJson : JsonSerializerContext;

@@ -24,6 +24,14 @@ public sealed class ConnectionsRepository(Database db, TimeProvider time)
         return row?.ToConnection();
     }
 
+    public async Task<Connection?> FindByUidAsync(uint uid, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+            $"select {Columns} from connections where uid = @uid", new { uid = (long)uid }, cancellationToken: ct));
+        return row?.ToConnection();
+    }
+
     public async Task<IReadOnlyList<Connection>> ListAsync(CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

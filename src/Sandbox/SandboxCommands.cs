@@ -43,7 +43,10 @@ internal static class SandboxCommands
         root.Subcommands.Add(FileCommand("retrieve", "files/retrieve", "Stat one file as an end-user"));
         root.Subcommands.Add(FileCommand("mkdir", "files/folder", "Make a folder as an end-user"));
         root.Subcommands.Add(FileCommand("trash", "files/trash", "Move a file or folder to its drive's Trash as an end-user"));
+        root.Subcommands.Add(FileCommand("empty-trash", "files/emptyTrash", "Empty a drive's Trash folder as an end-user (a background task): empty-trash alice /home-alice/Trash"));
         root.Subcommands.Add(Move());
+        root.Subcommands.Add(Move("cp", "files/copy", "Copy as an end-user (large copies become background tasks; see `tasks`)"));
+        root.Subcommands.Add(Tasks());
         root.Subcommands.Add(Download());
         root.Subcommands.Add(Upload());
         return root;
@@ -78,6 +81,7 @@ internal static class SandboxCommands
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton<TokenIssuer>();
             builder.Services.AddSingleton<CallLog>();
+            builder.Services.AddSingleton<TaskBoard>();
             builder.Services.AddHttpClient<ProviderCaller>(c =>
             {
                 c.BaseAddress = new Uri(p.GetValue(providerUrl)!);
@@ -87,6 +91,7 @@ internal static class SandboxCommands
             var app = builder.Build();
             app.UseWireErrors();
             app.MapCoreEndpoints();
+            app.MapCoreTaskEndpoints();
             app.MapEndUserEndpoints();
             await app.RunAsync(ct);
             return 0;
@@ -160,12 +165,29 @@ internal static class SandboxCommands
         return cmd;
     }
 
-    private static Command Move()
+    private static Command Move(string name = "mv", string operation = "files/move", string description = "Move or rename as an end-user")
     {
-        var from = new Argument<string>("from") { Description = "The UCloud path to move" };
-        var to = new Argument<string>("to") { Description = "Its new UCloud path" };
-        var cmd = new Command("mv", "Move or rename as an end-user") { User, from, to, Url, Json, Policy };
-        cmd.SetAction((p, ct) => CallAsync(p, "files/move", new JsonObject { ["from"] = p.GetValue(from), ["to"] = p.GetValue(to), ["conflictPolicy"] = p.GetValue(Policy) }, ct));
+        var from = new Argument<string>("from") { Description = "The UCloud path" };
+        var to = new Argument<string>("to") { Description = "The new UCloud path" };
+        var cmd = new Command(name, description) { User, from, to, Url, Json, Policy };
+        cmd.SetAction((p, ct) => CallAsync(p, operation, new JsonObject { ["from"] = p.GetValue(from), ["to"] = p.GetValue(to), ["conflictPolicy"] = p.GetValue(Policy) }, ct));
+        return cmd;
+    }
+
+    private static Command Tasks()
+    {
+        var cmd = new Command("tasks", "A user's background tasks, as Core shows them") { User, Url };
+        cmd.SetAction(async (p, ct) =>
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!) };
+            var tasks = JsonNode.Parse(await http.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(User)!)}/tasks", ct))!.AsArray();
+            var table = new Table().AddColumns("id", "title", "state", "%", "progress");
+            foreach (var t in tasks)
+                table.AddRow(Markup.Escape(t!["taskId"]!.ToString()), Markup.Escape(t["title"]!.ToString()), Markup.Escape(t["state"]!.ToString()),
+                    Markup.Escape(t["progressPercentage"]?.ToString() ?? ""), Markup.Escape(t["progress"]?.ToString() ?? ""));
+            AnsiConsole.Write(table);
+            return 0;
+        });
         return cmd;
     }
 
@@ -272,7 +294,9 @@ internal static class SandboxCommands
         }
         if (body?["responses"] is JsonArray done)
         {
+            var background = done.Where(d => d?["type"]?.ToString() == "continues_in_background").Select(d => d!["taskId"]?.ToString()).ToList();
             AnsiConsole.MarkupLineInterpolated($"[green]done[/] ({done.Count} item(s))");
+            if (background.Count > 0) AnsiConsole.MarkupLineInterpolated($"continues in the background as task(s) {string.Join(", ", background)} (see `ucloud-sandbox tasks`)");
             return 0;
         }
         var items = body?["items"]?.AsArray() ?? (body is JsonObject ? [body.DeepClone()] : []);

@@ -49,6 +49,8 @@ public static partial class ServerHost
         var builder = WebApplication.CreateSlimBuilder(ImHostDefaults.Options());
         builder.Host.UseSystemd();
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // One line per call to Core is noise; failures are logged by the callers, in words.
+        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Default));
         builder.Services.AddSingleton(config);
@@ -56,6 +58,9 @@ public static partial class ServerHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton<ConnectionsRepository>();
+        builder.Services.AddSingleton<TasksRepository>();
+        builder.Services.AddSingleton<Tasks.TaskService>();
+        builder.Services.AddHostedService<Tasks.TaskReporter>();
         builder.Services.AddSingleton(linkKeys);
         builder.Services.AddSingleton<InstanceLauncher>();
         builder.Services.AddSingleton<InstanceManager>();
@@ -77,9 +82,10 @@ public static partial class ServerHost
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Server");
         app.UseWireErrors((ctx, e) => LogUnexpected(log, ctx.Request.Path, e));
-        app.UseCallerPolicy(accounts.GatewayUid, config.Provider.Id);
+        app.UseCallerPolicy(accounts.GatewayUid, config.Provider.Id, config.Instances.MinimumUid);
         app.MapProviderEndpoints(config);
         app.MapInternalEndpoints(config.Provider.Id);
+        app.MapInstanceEndpoints();
 
         await app.StartAsync();
         // Peers are told apart by SO_PEERCRED; the mode only has to let them connect.

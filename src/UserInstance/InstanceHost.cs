@@ -112,6 +112,9 @@ public static class InstanceHost
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(bootstrap);
         builder.Services.AddSingleton(me);
+        builder.Services.AddSingleton(_ => Tasks.ServerChannel.From(bootstrap)!);
+        builder.Services.AddSingleton<Tasks.TaskRunner>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Tasks.TaskRunner>());
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -128,6 +131,7 @@ public static class InstanceHost
         app.MapFileEndpoints(bootstrap.ProviderId);
         app.MapDownloadEndpoints(bootstrap, me);
         app.MapUploadEndpoints(bootstrap, me, log);
+        app.MapTaskEndpoints(bootstrap.ProviderId);
         Log.Started(log, me.Name, me.Uid, bootstrap.UcloudUsername);
         return app;
     }

@@ -66,6 +66,38 @@ internal static class CoreEndpoints
         });
     }
 
+    public static void MapCoreTaskEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/tasks", async (HttpContext ctx, TaskBoard board, CallLog log, TimeProvider time) =>
+        {
+            if (!await Authorized(ctx)) return;
+            var body = await JsonNode.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
+            var user = body?["user"]?.GetValue<string>();
+            if (string.IsNullOrEmpty(user))
+            {
+                await WireErrors.WriteAsync(ctx, 400, "A task needs a user", "BAD_REQUEST");
+                return;
+            }
+            var id = board.Create(user, body?["title"]?.GetValue<string>() ?? "");
+            log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", "POST", "/api/tasks", 200, user, body?.ToJsonString()));
+            await ctx.Response.WriteAsync(new JsonObject { ["taskId"] = id, ["owner"] = user }.ToJsonString());
+        });
+        app.MapPost("/api/tasks/postStatus", async (HttpContext ctx, TaskBoard board, CallLog log, TimeProvider time) =>
+        {
+            if (!await Authorized(ctx)) return;
+            var body = await JsonNode.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
+            var update = body?["update"];
+            var ok = update?["taskId"]?.ToString() is { } id && board.Post(id, update["newStatus"]);
+            log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", "POST", "/api/tasks/postStatus", ok ? 200 : 404, null, body?.ToJsonString()));
+            if (!ok)
+            {
+                await WireErrors.WriteAsync(ctx, 404, "No such task", "NOT_FOUND");
+                return;
+            }
+            await ctx.Response.WriteAsync("{}");
+        });
+    }
+
     /// <summary>Accepts a provider call with a valid provider token, and records what it said.</summary>
     private static async Task Record(HttpContext ctx)
     {

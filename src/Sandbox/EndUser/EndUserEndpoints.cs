@@ -82,6 +82,22 @@ internal static class EndUserEndpoints
                 ["conflictPolicy"] = body.ConflictPolicy ?? "REJECT", ["resolvedCollection"] = DriveOf(state, body.Path),
             }), ct)));
 
+        sandbox.MapPost("/users/{user}/files/copy", async (string user, MoveRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/copy", Items(new JsonObject
+            {
+                ["oldId"] = body.From, ["newId"] = body.To, ["resolvedOldCollection"] = DriveOf(state, body.From),
+                ["resolvedNewCollection"] = DriveOf(state, body.To), ["conflictPolicy"] = body.ConflictPolicy ?? "RENAME",
+            }), ct)));
+        sandbox.MapPost("/users/{user}/files/emptyTrash", async (string user, PathRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/emptyTrash", Items(new JsonObject
+            {
+                ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
+            }), ct)));
+        sandbox.MapGet("/users/{user}/tasks", (string user, TaskBoard board) => TypedResults.Ok(board.Of(user)));
+        sandbox.MapPost("/users/{user}/tasks/{id}/cancel", async (string user, string id, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "tasks/pauseOrCancel",
+                new JsonObject { ["id"] = id, ["requestedState"] = "CANCELLED" }.ToJsonString(), ct)));
+
         // The user disconnects this provider in UCloud: Core tells the provider with integration/unlinked.
         sandbox.MapPost("/users/{user}/unlink", async (string user, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsServiceAsync(HttpMethod.Post, "integration/unlinked", JsonSerializer.Serialize(new { username = user }), ct)));

@@ -34,6 +34,48 @@ public sealed class CoreClient(HttpClient http, ImConfig config, TimeProvider ti
             new StringContent(new System.Text.Json.Nodes.JsonObject { ["items"] = items }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
             acceptConflict: true, ct);
 
+    /// <summary>Makes a task in Core for the user to watch; returns Core's id for it.</summary>
+    public async Task<string> CreateTaskAsync(string username, string title, string body, CancellationToken ct)
+    {
+        var request = new System.Text.Json.Nodes.JsonObject
+        {
+            ["user"] = username, ["title"] = title, ["body"] = body, ["progress"] = "Starting",
+            ["canPause"] = false, ["canCancel"] = true, ["icon"] = "copy",
+        };
+        var answer = await PostForJsonAsync("/api/tasks", request, ct);
+        var id = answer?["taskId"] ?? answer?["id"] ?? answer?["responses"]?[0]?["taskId"];
+        return id?.ToString() is { Length: > 0 } s ? s : throw new CoreException("Core's answer to /api/tasks held no task id");
+    }
+
+    public Task PostTaskStatusAsync(string coreTaskId, string state, string title, string? progress, int? percentage, DateTimeOffset at, CancellationToken ct) =>
+        PostForJsonAsync("/api/tasks/postStatus", new System.Text.Json.Nodes.JsonObject
+        {
+            ["update"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["taskId"] = coreTaskId, ["modifiedAt"] = at.ToUnixTimeMilliseconds(),
+                ["newStatus"] = new System.Text.Json.Nodes.JsonObject
+                {
+                    ["state"] = state, ["title"] = title, ["body"] = progress, ["progress"] = progress, ["progressPercentage"] = percentage,
+                },
+            },
+        }, ct);
+
+    private async Task<System.Text.Json.Nodes.JsonNode?> PostForJsonAsync(string path, System.Text.Json.Nodes.JsonObject body, CancellationToken ct)
+    {
+        var token = await AccessTokenAsync(ct);
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await Send(request, ct);
+        if (!response.IsSuccessStatusCode)
+            throw new CoreException($"Core answered {(int)response.StatusCode} to {path}: {await Why(response, ct)}", (int)response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync(ct);
+        try { return text.Length == 0 ? null : System.Text.Json.Nodes.JsonNode.Parse(text); }
+        catch (System.Text.Json.JsonException) { throw new CoreException($"Core's answer to {path} is not JSON"); }
+    }
+
     private Task PostAsync(string path, UsernameRequest body, CancellationToken ct) =>
         PostAsync(path, JsonContent.Create(body, WireJson.Default.UsernameRequest), acceptConflict: false, ct);
 

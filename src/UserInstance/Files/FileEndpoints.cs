@@ -6,7 +6,10 @@ using Microsoft.AspNetCore.Routing;
 using UcloudIm.Contracts;
 using UcloudIm.Files;
 using UcloudIm.Hosting;
+using UcloudIm.Files.Tasks;
 using UcloudIm.Unix;
+using UcloudIm.UserInstance.Tasks;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace UcloudIm.UserInstance.Files;
 
@@ -67,10 +70,93 @@ internal static class FileEndpoints
     }
 
     /// <summary>
+    /// files/copy: a single file up to <see cref="InlineCopyLimit"/> is copied at once; anything larger, and
+    /// every folder, becomes a background task. The target is chosen now (conflicts settled by the policy),
+    /// so a resumed task writes exactly where the first run did.
+    /// </summary>
+    public static void MapTaskEndpoints(this IEndpointRouteBuilder app, string providerId)
+    {
+        var prefix = $"/ucloud/{providerId}";
+        app.MapPost(prefix + "/files/copy", context => BulkAsync(context, WireJson.Default.BulkRequestFilesMoveItem, async item =>
+        {
+            var runner = context.RequestServices.GetRequiredService<TaskRunner>();
+            var (from, to, policy) = Run(item.OldId, () => (
+                UcloudPath.ToLocal(item.ResolvedOldCollection.Id, item.ResolvedOldCollection.ProviderGeneratedId, item.OldId),
+                UcloudPath.ToLocal(item.ResolvedNewCollection.Id, item.ResolvedNewCollection.ProviderGeneratedId, item.NewId),
+                WriteConflict.Parse(item.ConflictPolicy)));
+            var (source, target, merge) = Run(item.OldId, () => CopyTarget(from, to, policy));
+            if (source.Kind == FileKind.Regular && source.Size <= InlineCopyLimit)
+            {
+                Run(item.OldId, () => { new FileCopy(from, target, merge).Run(context.RequestAborted); return 0; });
+                return LongRunningTask.Complete;
+            }
+            var spec = JsonSerializer.Serialize(new CopyTaskSpec(from, target, merge), WireJson.Default.CopyTaskSpec);
+            var id = await runner.StartAsync(TaskRunner.CopyKind, $"Copying {Path.GetFileName(from)}", spec, context.RequestAborted);
+            return new LongRunningTask("continues_in_background", id);
+        }));
+        app.MapPost(prefix + "/files/emptyTrash", context => BulkAsync(context, WireJson.Default.BulkRequestFilesEmptyTrashItem, async item =>
+        {
+            var runner = context.RequestServices.GetRequiredService<TaskRunner>();
+            var folder = Run<string>(item.Id, () =>
+            {
+                var local = UcloudPath.ToLocal(item.ResolvedCollection.Id, item.ResolvedCollection.ProviderGeneratedId, item.Id);
+                return Path.GetFileName(local) == FileOperations.TrashFolder
+                    ? local
+                    : throw new InvalidPathException($"{item.Id} is not a {FileOperations.TrashFolder} folder; only the trash can be emptied");
+            });
+            var spec = JsonSerializer.Serialize(new EmptyTrashTaskSpec(folder), WireJson.Default.EmptyTrashTaskSpec);
+            return new LongRunningTask("continues_in_background", await runner.StartAsync(TaskRunner.EmptyTrashKind, "Emptying the trash", spec, context.RequestAborted));
+        }));
+        app.MapPost(prefix + "/tasks/pauseOrCancel", async context =>
+        {
+            var request = await ReadAsync(context, WireJson.Default.TaskControlRequest);
+            if (!string.Equals(request.RequestedState, "CANCELLED", StringComparison.OrdinalIgnoreCase))
+                throw ImException.BadRequest("Tasks here can be cancelled, not paused or resumed");
+            if (!context.RequestServices.GetRequiredService<TaskRunner>().Cancel(request.Id))
+                throw ImException.NotFound("No such task is running");
+            await context.Response.WriteAsJsonAsync(new Empty(), WireJson.Default.Empty);
+        });
+    }
+
+    public const long InlineCopyLimit = 16 << 20;
+
+    /// <summary>Where a copy goes under its policy; REPLACE removes what is there now, before anything is copied.</summary>
+    private static (FileStat Source, string Target, bool Merge) CopyTarget(string from, string to, WriteConflictPolicy policy)
+    {
+        if (to.StartsWith(from.TrimEnd('/') + "/", StringComparison.Ordinal))
+            throw new InvalidPathException("A folder cannot be copied into itself");
+        var source = FileStat.Of(from) ?? throw new FileNotFoundException();
+        var existing = FileStat.Of(to);
+        if (existing is null) return (source, to, false);
+        // Onto itself: only a copy under a new name makes sense ("report(1).pdf").
+        if (to == from && policy is WriteConflictPolicy.Replace or WriteConflictPolicy.MergeRename) policy = WriteConflictPolicy.Rename;
+        switch (policy)
+        {
+            case WriteConflictPolicy.Reject:
+                throw new ConflictException($"{Path.GetFileName(to)} already exists");
+            case WriteConflictPolicy.Replace:
+                if (existing.Value.Kind == FileKind.Directory) Directory.Delete(to, recursive: true); else File.Delete(to);
+                return (source, to, false);
+            case WriteConflictPolicy.MergeRename when source.Kind == FileKind.Directory && existing.Value.Kind == FileKind.Directory:
+                return (source, to, true);
+            default:
+                return (source, WriteConflict.Candidates(to).FirstOrDefault(c => FileStat.Of(c) is null)
+                    ?? throw new ConflictException($"no free name for {Path.GetFileName(to)}"), false);
+        }
+    }
+
+    /// <summary>
     /// Runs the items in order. The first failure is the answer, saying which items were already done,
     /// so nothing is silently lost or repeated blindly.
     /// </summary>
-    private static async Task Bulk<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<BulkRequest<T>> type, Action<T> action)
+    private static Task Bulk<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<BulkRequest<T>> type, Action<T> action)
+        where T : class => BulkAsync(context, type, item =>
+        {
+            action(item);
+            return Task.FromResult(LongRunningTask.Complete);
+        });
+
+    private static async Task BulkAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<BulkRequest<T>> type, Func<T, Task<LongRunningTask>> action)
         where T : class
     {
         var request = await ReadAsync(context, type);
@@ -80,13 +166,12 @@ internal static class FileEndpoints
         {
             try
             {
-                action(request.Items[i]);
+                done.Add(await action(request.Items[i]));
             }
             catch (ImException e) when (i > 0)
             {
                 throw new ImException(e.StatusCode, $"{e.Message} (item {i + 1} of {request.Items.Count}; items 1-{i} were done)", e.ErrorCode);
             }
-            done.Add(LongRunningTask.Complete);
         }
         await context.Response.WriteAsJsonAsync(new BulkResponse<LongRunningTask>(done), WireJson.Default.BulkResponseLongRunningTask);
     }

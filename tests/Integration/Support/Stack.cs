@@ -130,6 +130,21 @@ public sealed class Stack : IAsyncLifetime
         return (daemon, client);
     }
 
+    /// <summary>Stops the server (SIGTERM, as systemd would), runs <paramref name="whileDown"/>, and starts it again.</summary>
+    public async Task RestartServerAsync(Func<Task>? whileDown = null)
+    {
+        var old = _daemons.First(d => d.Name == "server");
+        await old.DisposeAsync();
+        _daemons.Remove(old);
+        if (whileDown is not null) await whileDown();
+        Start("server", "ucloud", "server/ucloud-im-server", "--config-dir", ConfigDir);
+        await WaitFor("server", async () =>
+        {
+            try { return (await _server.GetAsync("/health")).IsSuccessStatusCode; }
+            catch (HttpRequestException) { return false; }
+        });
+    }
+
     public string DaemonLog(string name) => _daemons.First(d => d.Name == name).Log();
 
     /// <summary>A real Linux user with a home, mapped to a UCloud user of the given name, with a home drive in the sandbox.</summary>

@@ -1,0 +1,43 @@
+using System.Runtime.Versioning;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using UcloudIm.Contracts;
+using UcloudIm.Hosting;
+using UcloudIm.Persistence;
+using UcloudIm.Server.Instances;
+using UcloudIm.Server.Tasks;
+
+namespace UcloudIm.Server.Ipc;
+
+/// <summary>
+/// What user instances ask the server. The caller is the uid SO_PEERCRED names, so an instance can act only
+/// for its own user: its tasks, its drives. A call also counts as that user's activity (a running copy keeps
+/// its instance from being reaped).
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal static class InstanceEndpoints
+{
+    public static void MapInstanceEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/instance");
+        group.MapPost("/tasks", async (HttpContext context, TaskCreateRequest body, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+            TypedResults.Ok(await tasks.CreateAsync(await CallerAsync(context, connections, instances, ct), body, ct)));
+        group.MapGet("/tasks", async (HttpContext context, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+            TypedResults.Ok((await tasks.UnfinishedAsync((await CallerAsync(context, connections, instances, ct)).Uid, ct)).ToList()));
+        group.MapPost("/tasks/{id}/status", async (HttpContext context, string id, TaskStatusRequest body, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+        {
+            await tasks.UpdateAsync((await CallerAsync(context, connections, instances, ct)).Uid, id, body, ct);
+            return TypedResults.Ok(new Empty());
+        });
+    }
+
+    private static async Task<Connection> CallerAsync(HttpContext context, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct)
+    {
+        var uid = context.GetPeerCredentials()!.Value.Uid;
+        var c = await connections.FindByUidAsync(uid, ct);
+        if (c is null || !c.IsActiveAt(DateTimeOffset.UtcNow)) throw ImException.Forbidden("This uid is not mapped to a UCloud user");
+        instances.Resolve(c.UcloudUsername);
+        return c;
+    }
+}
