@@ -47,6 +47,7 @@ internal static class SandboxCommands
         root.Subcommands.Add(Move());
         root.Subcommands.Add(Move("cp", "files/copy", "Copy as an end-user (large copies become background tasks; see `tasks`)"));
         root.Subcommands.Add(Tasks());
+        root.Subcommands.Add(Search());
         root.Subcommands.Add(Download());
         root.Subcommands.Add(Upload());
         return root;
@@ -82,6 +83,7 @@ internal static class SandboxCommands
             builder.Services.AddSingleton<TokenIssuer>();
             builder.Services.AddSingleton<CallLog>();
             builder.Services.AddSingleton<TaskBoard>();
+            builder.Services.AddSingleton(sp => new SearchCaller(sp.GetRequiredService<SandboxState>(), sp.GetRequiredService<TokenIssuer>(), sp.GetRequiredService<ProviderCaller>(), new Uri(p.GetValue(providerUrl)!)));
             builder.Services.AddHttpClient<ProviderCaller>(c =>
             {
                 c.BaseAddress = new Uri(p.GetValue(providerUrl)!);
@@ -171,6 +173,29 @@ internal static class SandboxCommands
         var to = new Argument<string>("to") { Description = "The new UCloud path" };
         var cmd = new Command(name, description) { User, from, to, Url, Json, Policy };
         cmd.SetAction((p, ct) => CallAsync(p, operation, new JsonObject { ["from"] = p.GetValue(from), ["to"] = p.GetValue(to), ["conflictPolicy"] = p.GetValue(Policy) }, ct));
+        return cmd;
+    }
+
+    private static Command Search()
+    {
+        var folder = new Argument<string>("folder") { Description = "Where to search from: /<drive>/…" };
+        var query = new Argument<string>("query") { Description = "Text the names contain (any case)" };
+        var cmd = new Command("search", "Search file names below a folder as an end-user (the provider streams the results)") { User, folder, query, Url };
+        cmd.SetAction(async (p, ct) =>
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!), Timeout = TimeSpan.FromMinutes(5) };
+            var response = await http.PostAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(User)!)}/files/search",
+                new StringContent(new JsonObject { ["path"] = p.GetValue(folder), ["query"] = p.GetValue(query) }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), ct);
+            var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+            if (answer["status"]?.GetValue<int>() != 200)
+            {
+                AnsiConsole.MarkupLineInterpolated($"[red]error {answer["status"]}[/]: {answer["why"]}");
+                return 1;
+            }
+            foreach (var f in answer["files"]!.AsArray()) Console.WriteLine(f!.ToString());
+            AnsiConsole.MarkupLineInterpolated($"[grey]{answer["files"]!.AsArray().Count} found in {answer["batches"]} batch(es)[/]");
+            return 0;
+        });
         return cmd;
     }
 

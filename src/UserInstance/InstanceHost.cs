@@ -132,6 +132,7 @@ public static class InstanceHost
         app.MapDownloadEndpoints(bootstrap, me);
         app.MapUploadEndpoints(bootstrap, me, log);
         app.MapTaskEndpoints(bootstrap.ProviderId);
+        app.MapSearchEndpoints(bootstrap.ProviderId);
         Log.Started(log, me.Name, me.Uid, bootstrap.UcloudUsername);
         return app;
     }

@@ -68,6 +68,18 @@ internal static class CoreEndpoints
 
     public static void MapCoreTaskEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapGet("/api/files/collections/control/retrieve", async (HttpContext ctx, string id, SandboxState state, CallLog log, TimeProvider time) =>
+        {
+            if (!await Authorized(ctx)) return;
+            var drive = state.Drives().FirstOrDefault(d => d.Id == id);
+            log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", "GET", "/api/files/collections/control/retrieve", drive is null ? 404 : 200, null, id));
+            if (drive is null)
+            {
+                await WireErrors.WriteAsync(ctx, 404, "No such drive", "NOT_FOUND");
+                return;
+            }
+            await ctx.Response.WriteAsync(EndUser.EndUserEndpoints.DriveJson(state, drive).ToJsonString());
+        });
         app.MapPost("/api/tasks", async (HttpContext ctx, TaskBoard board, CallLog log, TimeProvider time) =>
         {
             if (!await Authorized(ctx)) return;

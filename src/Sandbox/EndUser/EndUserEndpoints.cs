@@ -21,6 +21,8 @@ internal static class EndUserEndpoints
 
     public sealed record MoveRequest(string From, string To, string? ConflictPolicy);
 
+    public sealed record SearchRequest(string Path, string Query);
+
     public sealed record UploadRequest(string Path, string? Type, string? ConflictPolicy);
 
     public static void MapEndUserEndpoints(this IEndpointRouteBuilder app)
@@ -93,6 +95,15 @@ internal static class EndUserEndpoints
             {
                 ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
             }), ct)));
+        sandbox.MapPost("/users/{user}/files/search", async (string user, SearchRequest body, SearchCaller search, CancellationToken ct) =>
+        {
+            var a = await search.SearchAsync(user, body.Path, body.Query, ct);
+            return Results.Json(new JsonObject
+            {
+                ["status"] = a.Status, ["why"] = a.Why, ["batches"] = a.Batches, ["endOfResults"] = a.EndOfResults,
+                ["files"] = new JsonArray([.. a.Files.Select(f => (JsonNode)JsonValue.Create(f))]),
+            });
+        });
         sandbox.MapGet("/users/{user}/tasks", (string user, TaskBoard board) => TypedResults.Ok(board.Of(user)));
         sandbox.MapPost("/users/{user}/tasks/{id}/cancel", async (string user, string id, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsync(user, HttpMethod.Post, "tasks/pauseOrCancel",
@@ -121,6 +132,12 @@ internal static class EndUserEndpoints
         var driveId = path.TrimStart('/').Split('/')[0];
         var drive = state.Drives().FirstOrDefault(d => d.Id == driveId)
             ?? throw ImException.NotFound($"The sandbox knows no drive '{driveId}' (add one with `ucloud-sandbox drive add`)");
+        return DriveJson(state, drive);
+    }
+
+    /// <summary>A drive as Core sends it to providers.</summary>
+    public static JsonObject DriveJson(SandboxState state, SandboxDrive drive)
+    {
         return new JsonObject
         {
             ["id"] = drive.Id,

@@ -31,6 +31,10 @@ public sealed class ProviderCaller(HttpClient http, SandboxState state, TokenIss
         }
     }
 
+    /// <summary>integration/init for a user, as Core sends it when a user's requests get 449.</summary>
+    public Task InitAsync(string username, CancellationToken ct) =>
+        SendAsync(username, HttpMethod.Post, $"/ucloud/{state.ProviderId}/integration/init", System.Text.Json.JsonSerializer.Serialize(new { username }), ct);
+
     /// <summary>A call Core makes on its own behalf (no user header, no init dance).</summary>
     public async Task<ProviderAnswer> InvokeAsServiceAsync(HttpMethod method, string operation, string? jsonBody, CancellationToken ct)
     {

@@ -60,6 +60,19 @@ public sealed class CoreClient(HttpClient http, ImConfig config, TimeProvider ti
             },
         }, ct);
 
+    /// <summary>A drive as Core knows it (null when Core has no such drive).</summary>
+    public async Task<Drive?> RetrieveDriveAsync(string id, CancellationToken ct)
+    {
+        var token = await AccessTokenAsync(ct);
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/files/collections/control/retrieve?id={Uri.EscapeDataString(id)}&includeOthers=true");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await Send(request, ct);
+        if (response.StatusCode == System.Net.HttpStatusCode.NotFound) return null;
+        if (!response.IsSuccessStatusCode)
+            throw new CoreException($"Core answered {(int)response.StatusCode} to a drive lookup: {await Why(response, ct)}", (int)response.StatusCode);
+        return await response.Content.ReadFromJsonAsync(WireJson.Default.Drive, ct);
+    }
+
     private async Task<System.Text.Json.Nodes.JsonNode?> PostForJsonAsync(string path, System.Text.Json.Nodes.JsonObject body, CancellationToken ct)
     {
         var token = await AccessTokenAsync(ct);

@@ -25,11 +25,30 @@ internal static class InstanceEndpoints
             TypedResults.Ok(await tasks.CreateAsync(await CallerAsync(context, connections, instances, ct), body, ct)));
         group.MapGet("/tasks", async (HttpContext context, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
             TypedResults.Ok((await tasks.UnfinishedAsync((await CallerAsync(context, connections, instances, ct)).Uid, ct)).ToList()));
+        group.MapGet("/drives/{id}", async (HttpContext context, string id, Core.CoreClient core, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+            TypedResults.Ok(await DriveAsync(await CallerAsync(context, connections, instances, ct), id, core, ct)));
         group.MapPost("/tasks/{id}/status", async (HttpContext context, string id, TaskStatusRequest body, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
         {
             await tasks.UpdateAsync((await CallerAsync(context, connections, instances, ct)).Uid, id, body, ct);
             return TypedResults.Ok(new Empty());
         });
+    }
+
+    /// <summary>Drive lookups for calls that name only a path (streaming search): a user's own drives only.</summary>
+    private static async Task<Drive> DriveAsync(Connection caller, string id, Core.CoreClient core, CancellationToken ct)
+    {
+        Drive? drive;
+        try
+        {
+            drive = await core.RetrieveDriveAsync(id, ct);
+        }
+        catch (Core.CoreException)
+        {
+            throw new ImException(503, "UCloud cannot be reached to look up this drive; try again shortly", "UNAVAILABLE");
+        }
+        if (drive is null || drive.Owner?.CreatedBy != caller.UcloudUsername || drive.Owner.Project is not null)
+            throw ImException.NotFound($"No drive '{id}' of yours is known here");
+        return drive;
     }
 
     private static async Task<Connection> CallerAsync(HttpContext context, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct)

@@ -26,6 +26,19 @@ internal sealed class ServerChannel(HttpClient http)
     public async Task<List<TaskView>> UnfinishedTasksAsync(CancellationToken ct) =>
         await http.GetFromJsonAsync("/instance/tasks", WireJson.Default.ListTaskView, ct) ?? [];
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (Drive Drive, DateTime At)> _drives = new();
+
+    /// <summary>One of our user's drives, from Core through the server; kept for a minute.</summary>
+    public async Task<Drive> DriveAsync(string id, CancellationToken ct)
+    {
+        if (_drives.TryGetValue(id, out var hit) && DateTime.UtcNow - hit.At < TimeSpan.FromMinutes(1)) return hit.Drive;
+        using var response = await http.GetAsync($"/instance/drives/{Uri.EscapeDataString(id)}", ct);
+        await ThrowIfFailed(response, ct);
+        var drive = (await response.Content.ReadFromJsonAsync(WireJson.Default.Drive, ct))!;
+        _drives[id] = (drive, DateTime.UtcNow);
+        return drive;
+    }
+
     public async Task PostStatusAsync(string id, TaskStatusRequest status, CancellationToken ct)
     {
         using var response = await http.PostAsJsonAsync($"/instance/tasks/{id}/status", status, WireJson.Default.TaskStatusRequest, ct);

@@ -1,0 +1,135 @@
+using System.Diagnostics;
+using System.Net.WebSockets;
+using System.Runtime.Versioning;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using UcloudIm.Contracts;
+using UcloudIm.Files;
+using UcloudIm.Hosting;
+using UcloudIm.UserInstance.Tasks;
+
+namespace UcloudIm.UserInstance.Files;
+
+/// <summary>
+/// Streaming search over Core's WebSocket (files.provider.{id}.streamingSearch): results go out in batches
+/// (every 100 ms or 100 entries) as they are found, and the stream always ends with an explicit
+/// end_of_results and a response frame (the reference just closed the socket). It stops at once when Core
+/// closes, and after <see cref="MaxResults"/> results.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal static class SearchEndpoints
+{
+    public const int MaxResults = 10_000;
+    public const int BatchSize = 100;
+    public static readonly TimeSpan FlushEvery = TimeSpan.FromMilliseconds(100);
+
+    public static void MapSearchEndpoints(this IEndpointRouteBuilder app, string providerId)
+    {
+        var call = $"files.provider.{providerId}.streamingSearch";
+        app.MapGet($"/ucloud/{providerId}/files", async context =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest) throw ImException.BadRequest("Streaming search is a WebSocket endpoint");
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
+            using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+            var first = await ReceiveTextAsync(socket, stop.Token);
+            JsonNode? envelope = null;
+            try { envelope = first is null ? null : JsonNode.Parse(first); } catch (JsonException) { }
+            var streamId = envelope?["streamId"]?.ToString() ?? "";
+            if (envelope?["call"]?.ToString() != call)
+            {
+                await socket.CloseAsync(WebSocketCloseStatus.PolicyViolation, $"expected the call {call}", CancellationToken.None);
+                return;
+            }
+            // Core closing the socket (or going away) ends the search.
+            _ = Task.Run(async () =>
+            {
+                try { while (await ReceiveTextAsync(socket, stop.Token) is not null) { } } catch (Exception) { }
+                await stop.CancelAsync();
+            });
+            try
+            {
+                var payload = envelope["payload"];
+                var query = payload?["query"]?.ToString();
+                var folder = payload?["currentFolder"]?.ToString();
+                if (string.IsNullOrWhiteSpace(query)) throw ImException.BadRequest("The search has no query");
+                if (string.IsNullOrEmpty(folder)) throw ImException.BadRequest("The search needs currentFolder");
+                var server = context.RequestServices.GetService<ServerChannel>() ?? throw new ImException(503, "Search is not available", "UNAVAILABLE");
+                var driveId = folder.TrimStart('/').Split('/')[0];
+                var drive = await server.DriveAsync(driveId, stop.Token);
+                var local = FileEndpoints.Run(folder, () =>
+                {
+                    var path = UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, folder);
+                    var s = UcloudIm.Unix.FileStat.Of(path, followLinks: true) ?? throw new FileNotFoundException();
+                    return s.Kind == UcloudIm.Unix.FileKind.Directory ? path : throw new InvalidPathException($"{folder} is not a folder");
+                });
+                await StreamAsync(socket, streamId, FileSearch.Find(local, folder, query.Trim(), stop.Token), stop.Token);
+                await SendAsync(socket, new JsonObject { ["type"] = "message", ["streamId"] = streamId, ["payload"] = new JsonObject { ["type"] = "end_of_results" } }, stop.Token);
+                await SendAsync(socket, new JsonObject { ["type"] = "response", ["status"] = 200, ["streamId"] = streamId, ["payload"] = new JsonObject() }, stop.Token);
+            }
+            catch (ImException e)
+            {
+                await SendAsync(socket, new JsonObject
+                {
+                    ["type"] = "response", ["status"] = e.StatusCode, ["streamId"] = streamId,
+                    ["payload"] = new JsonObject { ["statusCode"] = e.StatusCode, ["why"] = e.Message },
+                }, stop.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+            {
+                return; // Core went away
+            }
+            if (socket.State == WebSocketState.Open)
+                await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        });
+    }
+
+    private static async Task StreamAsync(WebSocket socket, string streamId, IEnumerable<ProviderFile> results, CancellationToken ct)
+    {
+        var batch = new JsonArray();
+        var sent = 0;
+        var since = Stopwatch.StartNew();
+        foreach (var file in results)
+        {
+            batch.Add(JsonSerializer.SerializeToNode(file, WireJson.Default.ProviderFile));
+            if (++sent >= MaxResults) break;
+            if (batch.Count >= BatchSize || since.Elapsed >= FlushEvery)
+            {
+                await FlushAsync();
+            }
+        }
+        if (batch.Count > 0) await FlushAsync();
+
+        async Task FlushAsync()
+        {
+            await SendAsync(socket, new JsonObject
+            {
+                ["type"] = "message", ["streamId"] = streamId,
+                ["payload"] = new JsonObject { ["type"] = "result", ["batch"] = batch },
+            }, ct);
+            batch = new JsonArray();
+            since.Restart();
+        }
+    }
+
+    private static Task SendAsync(WebSocket socket, JsonObject message, CancellationToken ct) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, ct);
+
+    private static async Task<string?> ReceiveTextAsync(WebSocket socket, CancellationToken ct)
+    {
+        var buffer = new byte[16 << 10];
+        using var text = new MemoryStream();
+        while (true)
+        {
+            var r = await socket.ReceiveAsync(buffer, ct);
+            if (r.MessageType == WebSocketMessageType.Close) return null;
+            text.Write(buffer, 0, r.Count);
+            if (text.Length > 64 << 10) throw new WebSocketException("message too large");
+            if (r.EndOfMessage) return Encoding.UTF8.GetString(text.ToArray());
+        }
+    }
+}
