@@ -59,23 +59,10 @@ internal static class EndUserEndpoints
             {
                 ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path), ["conflictPolicy"] = body.ConflictPolicy ?? "REJECT",
             }), ct)));
-        sandbox.MapPost("/users/{user}/files/move", async (string user, MoveRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
-            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/move", Items(new JsonObject
-            {
-                ["oldId"] = body.From, ["newId"] = body.To, ["resolvedOldCollection"] = DriveOf(state, body.From),
-                ["resolvedNewCollection"] = DriveOf(state, body.To), ["conflictPolicy"] = body.ConflictPolicy ?? "REJECT",
-            }), ct)));
-        sandbox.MapPost("/users/{user}/files/trash", async (string user, PathRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
-            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/trash", Items(new JsonObject
-            {
-                ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
-            }), ct)));
+        MapFromTo(sandbox, "files/move", "REJECT");
+        MapPathOnly(sandbox, "files/trash");
 
-        sandbox.MapPost("/users/{user}/files/download", async (string user, PathRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
-            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/download", Items(new JsonObject
-            {
-                ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
-            }), ct)));
+        MapPathOnly(sandbox, "files/download");
 
         sandbox.MapPost("/users/{user}/files/upload", async (string user, UploadRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/upload", Items(new JsonObject
@@ -84,17 +71,8 @@ internal static class EndUserEndpoints
                 ["conflictPolicy"] = body.ConflictPolicy ?? "REJECT", ["resolvedCollection"] = DriveOf(state, body.Path),
             }), ct)));
 
-        sandbox.MapPost("/users/{user}/files/copy", async (string user, MoveRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
-            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/copy", Items(new JsonObject
-            {
-                ["oldId"] = body.From, ["newId"] = body.To, ["resolvedOldCollection"] = DriveOf(state, body.From),
-                ["resolvedNewCollection"] = DriveOf(state, body.To), ["conflictPolicy"] = body.ConflictPolicy ?? "RENAME",
-            }), ct)));
-        sandbox.MapPost("/users/{user}/files/emptyTrash", async (string user, PathRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
-            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "files/emptyTrash", Items(new JsonObject
-            {
-                ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
-            }), ct)));
+        MapFromTo(sandbox, "files/copy", "RENAME");
+        MapPathOnly(sandbox, "files/emptyTrash");
         sandbox.MapPost("/users/{user}/files/search", async (string user, SearchRequest body, SearchCaller search, CancellationToken ct) =>
         {
             var a = await search.SearchAsync(user, body.Path, body.Query, ct);
@@ -116,6 +94,23 @@ internal static class EndUserEndpoints
             TypedResults.Ok(state.Drives().Where(d => d.Owner == user).ToList()));
         sandbox.MapGet("/calls", (CallLog log) => TypedResults.Ok(log.All()));
     }
+
+    /// <summary>An operation on one path: <c>{items:[{id, resolvedCollection}]}</c>.</summary>
+    private static void MapPathOnly(RouteGroupBuilder sandbox, string operation) =>
+        sandbox.MapPost($"/users/{{user}}/{operation}", async (string user, PathRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, operation, Items(new JsonObject
+            {
+                ["id"] = body.Path, ["resolvedCollection"] = DriveOf(state, body.Path),
+            }), ct)));
+
+    /// <summary>An operation from one path to another (move, copy).</summary>
+    private static void MapFromTo(RouteGroupBuilder sandbox, string operation, string defaultPolicy) =>
+        sandbox.MapPost($"/users/{{user}}/{operation}", async (string user, MoveRequest body, SandboxState state, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, operation, Items(new JsonObject
+            {
+                ["oldId"] = body.From, ["newId"] = body.To, ["resolvedOldCollection"] = DriveOf(state, body.From),
+                ["resolvedNewCollection"] = DriveOf(state, body.To), ["conflictPolicy"] = body.ConflictPolicy ?? defaultPolicy,
+            }), ct)));
 
     private static string Items(JsonObject item) => new JsonObject { ["items"] = new JsonArray(item) }.ToJsonString();
 

@@ -30,16 +30,7 @@ internal static class DownloadEndpoints
 
         app.MapPost(prefix + "/files/download", async context =>
         {
-            BulkRequest<FilesDownloadItem> request;
-            try
-            {
-                request = await JsonSerializer.DeserializeAsync(context.Request.Body, WireJson.Default.BulkRequestFilesDownloadItem, context.RequestAborted)
-                    ?? throw ImException.BadRequest("The request body is empty");
-            }
-            catch (JsonException e)
-            {
-                throw ImException.BadRequest($"The request body is not a valid download request: {e.Message}");
-            }
+            var request = await FileEndpoints.ReadAsync(context, WireJson.Default.BulkRequestFilesDownloadItem);
             var links = new List<DownloadEndpoint>(request.Items.Count);
             foreach (var item in request.Items)
             {

@@ -176,7 +176,7 @@ internal static class FileEndpoints
         await context.Response.WriteAsJsonAsync(new BulkResponse<LongRunningTask>(done), WireJson.Default.BulkResponseLongRunningTask);
     }
 
-    private static async Task<T> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
+    internal static async Task<T> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class
     {
         try
         {
@@ -185,7 +185,8 @@ internal static class FileEndpoints
         }
         catch (JsonException e)
         {
-            throw ImException.BadRequest($"The request body is not a valid {typeof(T).Name}: {e.Message}");
+            var name = typeof(T).IsGenericType ? $"list of {typeof(T).GetGenericArguments()[0].Name}" : typeof(T).Name;
+            throw ImException.BadRequest($"The request body is not a valid {name}: {e.Message}");
         }
     }
 

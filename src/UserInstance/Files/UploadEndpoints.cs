@@ -37,16 +37,7 @@ internal static class UploadEndpoints
 
         app.MapPost(prefix + "/files/upload", async context =>
         {
-            BulkRequest<FilesUploadItem> request;
-            try
-            {
-                request = await JsonSerializer.DeserializeAsync(context.Request.Body, WireJson.Default.BulkRequestFilesUploadItem, context.RequestAborted)
-                    ?? throw ImException.BadRequest("The request body is empty");
-            }
-            catch (JsonException e)
-            {
-                throw ImException.BadRequest($"The request body is not a valid upload request: {e.Message}");
-            }
+            var request = await FileEndpoints.ReadAsync(context, WireJson.Default.BulkRequestFilesUploadItem);
             var answers = new List<UploadEndpoint>(request.Items.Count);
             foreach (var item in request.Items)
             {
