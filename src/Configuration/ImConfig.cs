@@ -12,6 +12,7 @@ public sealed record ImConfig(
     GatewayOptions Gateway,
     InstanceOptions Instances,
     FileSystemOptions FileSystems,
+    SlurmOptions Slurm,
     ServerOptions? Server)
 {
     public const string DefaultDirectory = "/etc/ucloud-im";
@@ -28,11 +29,13 @@ public sealed record ImConfig(
         var instances = InstanceOptions.Read(config.Section("userInstances"));
         var services = config.Section("services");
         var fileSystems = FileSystemOptions.None;
+        var slurm = SlurmOptions.None;
         if (services is not null)
         {
             var type = services.String("type") ?? "Slurm";
             if (type != "Slurm") throw services.Error("type", $"only Slurm is supported, got '{type}'");
             fileSystems = FileSystemOptions.Read(services.Section("fileSystems"));
+            slurm = SlurmOptions.Read(services.Section("slurm"));
             services.Done();
         }
         config.Done();
@@ -51,7 +54,7 @@ public sealed record ImConfig(
                 YamlSection.Load(directory, "secrets", optional: true).Done();
             }
         }
-        return new ImConfig(directory, provider, gateway, instances, fileSystems, server);
+        return new ImConfig(directory, provider, gateway, instances, fileSystems, slurm, server);
     }
 
     /// <summary>server.yml and secrets.yml hold credentials: another user must not be able to read them.</summary>

@@ -68,6 +68,7 @@ public static partial class ServerHost
         builder.Services.AddSingleton<ConnectionService>();
         builder.Services.AddSingleton<Drives.DriveRegistration>();
         builder.Services.AddHostedService<Drives.DriveSync>();
+        builder.Services.AddHostedService<ProductRegistration>();
         builder.Services.AddHttpClient<CoreClient>(c =>
         {
             c.BaseAddress = config.Provider.Ucloud.ToUri();

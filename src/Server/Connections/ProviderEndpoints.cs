@@ -41,8 +41,17 @@ internal static class ProviderEndpoints
 
         api.MapGet("/integration/retrieveManifest", () => TypedResults.Ok(new ManifestResponse(true, null)));
 
-        // No compute products yet: they come from services.slurm.machines.
-        api.MapGet("/jobs/retrieveProducts", () => Results.Text("{\"responses\":[]}", "application/json"));
+        // One compute product per size of each services.slurm.machines type, with what jobs here support.
+        api.MapGet("/jobs/retrieveProducts", () => Results.Text(new System.Text.Json.Nodes.JsonObject
+        {
+            ["responses"] = new System.Text.Json.Nodes.JsonArray(config.Slurm.Products.Select(p => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
+            {
+                ["product"] = new System.Text.Json.Nodes.JsonObject { ["id"] = p.Name, ["category"] = p.Category, ["provider"] = config.Provider.Id },
+                ["native"] = Flags(("enabled", true), ("logs", false), ("terminal", false), ("timeExtension", false), ("vnc", false), ("web", false), ("peers", false)),
+                ["docker"] = Flags(("enabled", false)),
+                ["virtualMachine"] = Flags(("enabled", false)),
+            }).ToArray()),
+        }.ToJsonString(), "application/json"));
         // One storage product per services.fileSystems category, with what this provider's file API supports.
         api.MapGet("/files/collections/retrieveProducts", () => Results.Text(new System.Text.Json.Nodes.JsonObject
         {
@@ -53,7 +62,7 @@ internal static class ProviderEndpoints
                     ("unixPermissions", true), ("unixOwner", true), ("unixGroup", true), ("sizeIncludingChildrenInBytes", false)),
                 ["collection"] = Flags(("aclModifiable", false), ("usersCanCreate", false), ("usersCanDelete", false), ("usersCanRename", false)),
                 ["files"] = Flags(("aclModifiable", false), ("trashSupported", true), ("isReadOnly", false), ("searchSupported", false),
-                    ("streamingSearchSupported", false), ("sharesSupported", false), ("openInTerminal", false)),
+                    ("streamingSearchSupported", true), ("sharesSupported", false), ("openInTerminal", false)),
             }).ToArray()),
         }.ToJsonString(), "application/json"));
     }

@@ -73,6 +73,9 @@ public sealed class CoreClient(HttpClient http, ImConfig config, TimeProvider ti
         return await response.Content.ReadFromJsonAsync(WireJson.Default.Drive, ct);
     }
 
+    public Task<System.Text.Json.Nodes.JsonNode?> PostJsonAsync(string path, System.Text.Json.Nodes.JsonObject body, CancellationToken ct) =>
+        PostForJsonAsync(path, body, ct);
+
     private async Task<System.Text.Json.Nodes.JsonNode?> PostForJsonAsync(string path, System.Text.Json.Nodes.JsonObject body, CancellationToken ct)
     {
         var token = await AccessTokenAsync(ct);
