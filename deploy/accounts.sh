@@ -20,4 +20,10 @@ if [ "${DEMO_USERS:-1}" = 1 ]; then
   demo alice 41231; demo bob 41232; demo carol 41233
   usermod -aG ucloud-users alice; usermod -aG ucloud-users bob
 fi
+# The server's job monitor must see every user's jobs, which PrivateData hides: Slurm operator rights
+# (read and manage jobs; no say over accounts or limits). Needs slurmdbd; on a real cluster run it once.
+if command -v sacctmgr >/dev/null 2>&1 && sacctmgr -n -P list cluster >/dev/null 2>&1; then
+  sacctmgr -n -P list user ucloud format=adminlevel 2>/dev/null | grep -qi operator \
+    || sacctmgr -i add user ucloud account=root adminlevel=operator >/dev/null
+fi
 log "accounts: ucloud=$(id -u ucloud) ucloud-gw=$(id -u ucloud-gw) ucloud-users=$(getent group ucloud-users | cut -d: -f3)"

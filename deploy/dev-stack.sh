@@ -13,6 +13,7 @@ CONFIG=${IM_CONFIG_DIR:-/etc/ucloud-im}
 PROVIDER=${PROVIDER_ID:-dev}
 GATEWAY_PORT=${GATEWAY_PORT:-8889}
 SANDBOX_PORT=${SANDBOX_PORT:-8800}
+DEMO_USERS_WITH_JOBS="alice bob"
 STATE=/var/lib/ucloud-sandbox
 RUN=/run/ucloud-im-dev
 LOGS=/var/log/ucloud-im
@@ -48,12 +49,42 @@ userInstances:
   idleTimeout: ${IDLE_TIMEOUT:-30m}
 services:
   type: Slurm
+  slurm:
+    monitorInterval: 2s
+    machines:
+      standard:
+        partition: debug
+        description: The development node
+        products:
+          standard-1: { cpu: 1, memoryInGigs: 1 }
+          standard-2: { cpu: 2, memoryInGigs: 2 }
   fileSystems:
     home:
       driveLocators:
         home: { entity: User, pattern: "/home/#{localUsername}", title: Home, freeQuota: 100 }
 CONF
   chmod 0644 "$CONFIG/config.yml"
+  install -d -m 0755 "$CONFIG/applications"
+  cat > "$CONFIG/applications/shell.yml" <<'APP'
+# A minimal application: runs a script. Values reach the template shell-quoted (text) or checked (numbers).
+name: shell
+version: "1"
+title: Shell script
+parameters:
+  script: { type: text }
+  sleep: { type: integer, default: "0", min: 0, max: 3600 }
+invocation: |
+  sleep {{ sleep }}
+  bash -c {{ script }}
+APP
+  chmod 0644 "$CONFIG/applications/shell.yml"
+  # The demo users need a Slurm association to submit (AccountingStorageEnforce=associations).
+  if command -v sacctmgr >/dev/null && sacctmgr -n -P list cluster >/dev/null 2>&1; then
+    sacctmgr -n -P list account research | grep -q . || sacctmgr -i add account research description=demo organization=demo >/dev/null
+    for u in $DEMO_USERS_WITH_JOBS; do
+      id "$u" >/dev/null 2>&1 && { sacctmgr -n -P list assoc user="$u" account=research | grep -q . || sacctmgr -i add user "$u" account=research >/dev/null; }
+    done
+  fi
   install -d -o ucloud-sandbox -g ucloud-sandbox -m 0700 "$STATE"
   "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" init --provider-id "$PROVIDER" --im-config-dir "$CONFIG" >/dev/null
   chown -R ucloud-sandbox:ucloud-sandbox "$STATE"

@@ -18,7 +18,21 @@ public sealed record InstanceBootstrap(
     long DownloadLinkLifetimeSeconds,
     long UploadLinkLifetimeSeconds = 48 * 3600,
     string? ServerSocket = null,
-    uint? ServerUid = null);
+    uint? ServerUid = null,
+    JobSettings? Jobs = null);
+
+/// <summary>What an instance needs to submit jobs: the products, where job folders go, the account rule, the applications.</summary>
+public sealed record JobSettings(IReadOnlyList<JobProduct> Products, string JobFolder, string? AccountPattern, IReadOnlyList<JobApplication> Applications,
+    string Sbatch = "sbatch", string Scancel = "scancel");
+
+public sealed record JobProduct(string Name, string Category, string Partition, string? Qos, string? Constraint, int Cpu, int MemoryInGigs, int Gpu);
+
+public sealed record JobApplication(string Name, string Version, string Title, IReadOnlyList<JobAppParameter> Parameters, string Invocation, IReadOnlyDictionary<string, string> Sbatch);
+
+public sealed record JobAppParameter(string Name, string Type, bool Optional, string? Default, double? Min, double? Max, IReadOnlyList<string>? Options);
+
+/// <summary>An instance tells the server about a job it submitted, so the monitor follows it.</summary>
+public sealed record TrackJobRequest(string CoreJobId, long SlurmId);
 
 /// <summary>A copy as its task remembers it: the target was chosen (and conflicts settled) when it began.</summary>
 public sealed record CopyTaskSpec(string From, string To, bool MergeRename);

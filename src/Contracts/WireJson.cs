@@ -42,6 +42,7 @@ namespace UcloudIm.Contracts;
 [JsonSerializable(typeof(BulkResponse<DownloadEndpoint>))]
 [JsonSerializable(typeof(BulkRequest<FilesUploadItem>))]
 [JsonSerializable(typeof(TaskCreateRequest))]
+[JsonSerializable(typeof(TrackJobRequest))]
 [JsonSerializable(typeof(CopyTaskSpec))]
 [JsonSerializable(typeof(EmptyTrashTaskSpec))]
 [JsonSerializable(typeof(BulkRequest<FilesEmptyTrashItem>))]

@@ -40,6 +40,16 @@ public static partial class ServerHost
             return 2;
         }
 
+        JobSettings jobSettings;
+        try
+        {
+            jobSettings = Jobs.JobSettingsBuilder.Build(config);
+        }
+        catch (ConfigException e)
+        {
+            await Console.Error.WriteLineAsync($"ucloud-im-server: invalid configuration: {e.Message}");
+            return 2;
+        }
         var accounts = ServiceAccounts.Resolve(config);
         PrepareDirectories(config);
         var db = config.Server!.Postgres is { } pg ? Database.Postgres(pg.ConnectionString) : Database.Sqlite(config.Server.SqlitePath);
@@ -59,6 +69,12 @@ public static partial class ServerHost
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton<ConnectionsRepository>();
         builder.Services.AddSingleton<TasksRepository>();
+        builder.Services.AddSingleton(jobSettings);
+        builder.Services.AddSingleton<JobsRepository>();
+        builder.Services.AddSingleton<CommandRunner>();
+        builder.Services.AddSingleton<Jobs.JobUpdateSender>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Jobs.JobUpdateSender>());
+        builder.Services.AddHostedService<Jobs.JobMonitor>();
         builder.Services.AddSingleton<Tasks.TaskService>();
         builder.Services.AddHostedService<Tasks.TaskReporter>();
         builder.Services.AddSingleton(linkKeys);

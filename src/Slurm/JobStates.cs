@@ -70,9 +70,12 @@ public static class JobStateMapper
     }
 
     /// <summary>A non-zero exit code, or a signal (shown the way a shell would: 128 + signal).</summary>
-    private static MappedState Failed(int? code, int? signal) => code is null or 0 && signal is > 0
-        ? new MappedState(UcloudJobState.Failure, $"Failed: killed by signal {signal}", 128 + signal)
-        : new MappedState(UcloudJobState.Failure, $"Failed with exit code {code ?? 1}", code ?? 1);
+    private static MappedState Failed(int? code, int? signal) => (code, signal) switch
+    {
+        (null, null) => new MappedState(UcloudJobState.Failure, "Failed"),
+        (null or 0, > 0) => new MappedState(UcloudJobState.Failure, $"Failed: killed by signal {signal}", 128 + signal),
+        _ => new MappedState(UcloudJobState.Failure, $"Failed with exit code {code}", code),
+    };
 
     /// <summary>"CANCELLED by 41231" → ("CANCELLED", 41231).</summary>
     public static (string State, uint? By) SplitCancelledBy(string state)

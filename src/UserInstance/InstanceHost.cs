@@ -133,6 +133,7 @@ public static class InstanceHost
         app.MapUploadEndpoints(bootstrap, me, log);
         app.MapTaskEndpoints(bootstrap.ProviderId);
         app.MapSearchEndpoints(bootstrap.ProviderId);
+        Jobs.JobEndpoints.MapJobEndpoints(app, bootstrap, me);
         Log.Started(log, me.Name, me.Uid, bootstrap.UcloudUsername);
         return app;
     }

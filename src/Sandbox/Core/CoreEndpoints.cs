@@ -68,6 +68,19 @@ internal static class CoreEndpoints
 
     public static void MapCoreTaskEndpoints(this IEndpointRouteBuilder app)
     {
+        app.MapPost("/api/jobs/control/update", async (HttpContext ctx, JobBoard board, CallLog log, TimeProvider time) =>
+        {
+            if (!await Authorized(ctx)) return;
+            var body = await JsonNode.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
+            var unknown = new List<string>();
+            foreach (var item in body?["items"]?.AsArray() ?? [])
+            {
+                var id = item?["id"]?.ToString() ?? "";
+                if (!board.Update(id, item?["update"])) unknown.Add(id);
+            }
+            log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", "POST", "/api/jobs/control/update", 200, null, body?.ToJsonString()));
+            await ctx.Response.WriteAsync("{}");
+        });
         app.MapGet("/api/files/collections/control/retrieve", async (HttpContext ctx, string id, SandboxState state, CallLog log, TimeProvider time) =>
         {
             if (!await Authorized(ctx)) return;

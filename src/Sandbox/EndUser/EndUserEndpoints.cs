@@ -23,6 +23,8 @@ internal static class EndUserEndpoints
 
     public sealed record SearchRequest(string Path, string Query);
 
+    public sealed record StartJobRequest(string Application, string? Version, string Product, Dictionary<string, string>? Parameters, int? Minutes, string? Name);
+
     public sealed record UploadRequest(string Path, string? Type, string? ConflictPolicy);
 
     public static void MapEndUserEndpoints(this IEndpointRouteBuilder app)
@@ -81,6 +83,33 @@ internal static class EndUserEndpoints
                 ["status"] = a.Status, ["why"] = a.Why, ["batches"] = a.Batches, ["endOfResults"] = a.EndOfResults,
                 ["files"] = new JsonArray([.. a.Files.Select(f => (JsonNode)JsonValue.Create(f))]),
             });
+        });
+        // Starting a job: Core makes the job, then asks the provider to run it (449 → init → retry as for files).
+        sandbox.MapPost("/users/{user}/jobs", async (string user, StartJobRequest body, SandboxState state, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
+        {
+            var parameters = new JsonObject();
+            foreach (var (k, v) in body.Parameters ?? []) parameters[k] = new JsonObject { ["type"] = "text", ["value"] = v };
+            var spec = new JsonObject
+            {
+                ["application"] = new JsonObject { ["name"] = body.Application, ["version"] = body.Version },
+                ["product"] = new JsonObject { ["id"] = body.Product, ["category"] = body.Product, ["provider"] = state.ProviderId },
+                ["parameters"] = parameters, ["replicas"] = 1, ["name"] = body.Name,
+                ["timeAllocation"] = new JsonObject { ["hours"] = 0, ["minutes"] = body.Minutes ?? 10, ["seconds"] = 0 },
+            };
+            var job = jobs.Create(user, spec);
+            var answer = await provider.InvokeAsync(user, HttpMethod.Post, "jobs", new JsonObject { ["items"] = new JsonArray(job.DeepClone()) }.ToJsonString(), ct);
+            if (answer.Status == 200 && JsonNode.Parse(answer.Body)?["responses"]?[0]?["id"]?.ToString() is { } pid) jobs.SetProviderId(job["id"]!.ToString(), pid);
+            return Results.Json(new JsonObject
+            {
+                ["jobId"] = job["id"]!.ToString(), ["status"] = answer.Status, ["attempts"] = answer.Attempts, ["inits"] = answer.Inits,
+                ["body"] = answer.Body.Length == 0 ? null : JsonNode.Parse(answer.Body),
+            });
+        });
+        sandbox.MapGet("/users/{user}/jobs", (string user, JobBoard jobs) => TypedResults.Ok(jobs.Of(user)));
+        sandbox.MapPost("/users/{user}/jobs/{id}/cancel", async (string user, string id, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
+        {
+            var job = jobs.Find(id) ?? throw ImException.NotFound($"No job {id}");
+            return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/terminate", new JsonObject { ["items"] = new JsonArray(job.DeepClone()) }.ToJsonString(), ct));
         });
         sandbox.MapGet("/users/{user}/tasks", (string user, TaskBoard board) => TypedResults.Ok(board.Of(user)));
         sandbox.MapPost("/users/{user}/tasks/{id}/cancel", async (string user, string id, ProviderCaller provider, CancellationToken ct) =>

@@ -13,7 +13,7 @@ namespace UcloudIm.Server.Instances;
 
 /// <summary>Starts one user instance through sudo and waits for its READY line.</summary>
 [SupportedOSPlatform("linux")]
-internal sealed partial class InstanceLauncher(ImConfig config, ServiceAccounts accounts, LinkKeys linkKeys, TimeProvider time, ILogger<InstanceLauncher> log)
+internal sealed partial class InstanceLauncher(ImConfig config, ServiceAccounts accounts, LinkKeys linkKeys, JobSettings jobs, TimeProvider time, ILogger<InstanceLauncher> log)
 {
     private const string ReadyPrefix = "READY ";
 
@@ -25,7 +25,7 @@ internal sealed partial class InstanceLauncher(ImConfig config, ServiceAccounts 
         var bootstrap = new InstanceBootstrap(ucloudUsername, config.Provider.Id, accounts.GatewayUid, options.MinimumUid,
             config.Provider.InstanceSocketDirectory, secret, config.Provider.SelfPublic.ToUri().ToString().TrimEnd('/'),
             Convert.ToBase64String(linkKeys.For(user.Uid)), (long)options.DownloadLinkLifetime.TotalSeconds,
-            (long)options.UploadLinkLifetime.TotalSeconds, config.Provider.ServerSocket, ProcessIdentity.EffectiveUid);
+            (long)options.UploadLinkLifetime.TotalSeconds, config.Provider.ServerSocket, ProcessIdentity.EffectiveUid, jobs);
 
         // Not CommandRunner.RunAsync: this process outlives the call, and we keep its stdin open.
         var process = new Process { StartInfo = CommandRunner.StartInfo(file, args), EnableRaisingEvents = true };

@@ -25,6 +25,16 @@ internal static class InstanceEndpoints
             TypedResults.Ok(await tasks.CreateAsync(await CallerAsync(context, connections, instances, ct), body, ct)));
         group.MapGet("/tasks", async (HttpContext context, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
             TypedResults.Ok((await tasks.UnfinishedAsync((await CallerAsync(context, connections, instances, ct)).Uid, ct)).ToList()));
+        // After sbatch, an instance hands its job to the monitor. The monitor reports it only while Slurm
+        // says it is the caller's job (the uid is checked at every poll).
+        group.MapPost("/jobs", async (HttpContext context, TrackJobRequest body, JobsRepository jobs, Jobs.JobUpdateSender sender, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+        {
+            var caller = await CallerAsync(context, connections, instances, ct);
+            if (string.IsNullOrEmpty(body.CoreJobId) || body.CoreJobId.Length > 128 || body.SlurmId <= 0) throw ImException.BadRequest("A job needs Core's id and the Slurm id");
+            await jobs.TrackAsync(body.CoreJobId, body.SlurmId, caller.Uid, caller.UcloudUsername, $"Submitted to the queue (Slurm id {body.SlurmId})", ct);
+            sender.Signal();
+            return TypedResults.Ok(new Empty());
+        });
         group.MapGet("/drives/{id}", async (HttpContext context, string id, Core.CoreClient core, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
             TypedResults.Ok(await DriveAsync(await CallerAsync(context, connections, instances, ct), id, core, ct)));
         group.MapPost("/tasks/{id}/status", async (HttpContext context, string id, TaskStatusRequest body, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>

@@ -39,6 +39,12 @@ internal sealed class ServerChannel(HttpClient http)
         return drive;
     }
 
+    public async Task TrackJobAsync(TrackJobRequest request, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync("/instance/jobs", request, WireJson.Default.TrackJobRequest, ct);
+        await ThrowIfFailed(response, ct);
+    }
+
     public async Task PostStatusAsync(string id, TaskStatusRequest status, CancellationToken ct)
     {
         using var response = await http.PostAsJsonAsync($"/instance/tasks/{id}/status", status, WireJson.Default.TaskStatusRequest, ct);

@@ -61,6 +61,11 @@ public sealed class Stack : IAsyncLifetime
         File.Copy(Path.Combine(ConfigDir, "ucloud_key.pub"), Path.Combine(HoldConfigDir, "ucloud_key.pub"));
         await Shell.Ok("chown", "-R", "ucloud-sandbox:ucloud-sandbox", SandboxState);
         WriteConfig(ConfigDir, GatewayPort, hold: false);
+        Directory.CreateDirectory(Path.Combine(ConfigDir, "applications"));
+        File.WriteAllText(Path.Combine(ConfigDir, "applications", "shell.yml"), ShellApp);
+        // Every test user gets an association with this account (AccountingStorageEnforce needs one).
+        if (!(await Shell.Run("sacctmgr", "-n", "-P", "list", "account", SlurmAccount)).Stdout.Contains(SlurmAccount, StringComparison.Ordinal))
+            await Shell.Ok("sacctmgr", "-i", "add", "account", SlurmAccount, "description=ucloud-im tests", "organization=ucloud-im");
         WriteConfig(HoldConfigDir, HoldGatewayPort, hold: true);
         var serverYml = Path.Combine(ConfigDir, "server.yml");
         File.WriteAllText(serverYml, $"refreshToken: {File.ReadAllText(Path.Combine(SandboxState, "refresh-token")).Trim()}\nsqlite:\n  path: {Root}/state/im.sqlite3\n");
@@ -84,6 +89,21 @@ public sealed class Stack : IAsyncLifetime
         await WaitFor("hold sandbox", async () => (await HoldSandbox.GetAsync("/sandbox/calls")).IsSuccessStatusCode);
     }
 
+    public const string SlurmAccount = "ucimtest";
+
+    /// <summary>An application for the job tests: runs a script after an optional sleep.</summary>
+    public const string ShellApp = """
+        name: shell
+        version: "1"
+        title: Shell script
+        parameters:
+          script: { type: text }
+          sleep: { type: integer, default: "0", min: 0, max: 600 }
+        invocation: |
+          sleep {{ sleep }}
+          bash -c {{ script }}
+        """;
+
     private void WriteConfig(string dir, int gatewayPort, bool hold) => File.WriteAllText(Path.Combine(dir, "config.yml"), $"""
         provider:
           id: {ProviderId}
@@ -106,6 +126,13 @@ public sealed class Stack : IAsyncLifetime
           downloadLinkLifetime: {LinkLifetime.TotalSeconds}s
         services:
           type: Slurm
+          slurm:
+            monitorInterval: 1s
+            machines:
+              standard:
+                partition: debug
+                products:
+                  std-1: {"{"} cpu: 1, memoryInGigs: 1 {"}"}
           fileSystems:
             home:
               driveLocators:
@@ -154,6 +181,7 @@ public sealed class Stack : IAsyncLifetime
         await Shell.Ok("useradd", "--create-home", "--shell", "/bin/bash", name);
         _users.Add(name);
         if (inAllowedGroup) await Shell.Ok("usermod", "-aG", "ucloud-users", name);
+        await Shell.Ok("sacctmgr", "-i", "add", "user", name, $"account={SlurmAccount}");
         var user = new TestUser(name, ucloudName ?? name, (await UserDb(name)).Uid, $"home-{name}");
         // Core knows the user's drive whether or not the provider has mapped the user.
         await Shell.As("ucloud-sandbox", Path.Combine(Prefix, "sandbox/ucloud-sandbox"), "--state-dir", SandboxState, "drive", "add", user.Drive, $"/home/{name}", "--owner", user.UcloudName).ThrowIfFailed();
@@ -221,7 +249,12 @@ public sealed class Stack : IAsyncLifetime
     public async ValueTask DisposeAsync()
     {
         foreach (var d in Enumerable.Reverse(_daemons)) await d.DisposeAsync();
-        foreach (var u in _users) await Shell.Run("userdel", "--remove", u);
+        foreach (var u in _users)
+        {
+            await Shell.Run("scancel", "-u", u);
+            await Shell.Run("sacctmgr", "-i", "delete", "user", u);
+            await Shell.Run("userdel", "--remove", u);
+        }
         foreach (var g in _groups) await Shell.Run("groupdel", g);
         try { Directory.Delete(IpcDir, recursive: true); } catch (IOException) { }
         if (Environment.GetEnvironmentVariable("UCIM_KEEP_TEST_ROOT") is null) try { Directory.Delete(Root, recursive: true); } catch (IOException) { }

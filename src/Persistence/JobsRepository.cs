@@ -1,0 +1,94 @@
+using Dapper;
+
+namespace UcloudIm.Persistence;
+
+public sealed record TrackedJob(string CoreId, long SlurmId, uint OwnerUid, string UcloudUsername, string State);
+
+public sealed record JobUpdate(long Seq, string CoreId, string State, string Status, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// Jobs and their state changes. A change is one transaction: the job's state and a new row in job_updates,
+/// which stays until Core has accepted it. Sequence numbers only grow, so updates go out in order.
+/// </summary>
+public sealed class JobsRepository(Database db, TimeProvider time)
+{
+    private static readonly string[] Final = ["SUCCESS", "FAILURE", "EXPIRED"];
+    private readonly SemaphoreSlim _seqLock = new(1, 1);
+    private long _seq = -1;
+
+    public async Task TrackAsync(string coreId, long slurmId, uint ownerUid, string ucloudUsername, string status, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var inserted = await c.ExecuteAsync(new CommandDefinition(
+            "insert into jobs (core_id, slurm_id, owner_uid, ucloud_username, state, submitted_at, updated_at) " +
+            "values (@coreId, @slurmId, @uid, @ucloudUsername, 'IN_QUEUE', @now, @now) on conflict (core_id) do nothing",
+            new { coreId, slurmId, uid = (long)ownerUid, ucloudUsername, now }, tx, cancellationToken: ct));
+        if (inserted == 1) await AddUpdate(c, tx, coreId, "IN_QUEUE", status, now, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    public async Task<IReadOnlyList<TrackedJob>> ActiveAsync(CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<Row>(new CommandDefinition(
+            "select core_id as CoreId, slurm_id as SlurmId, owner_uid as OwnerUid, ucloud_username as UcloudUsername, state as State " +
+            "from jobs where state not in ('SUCCESS', 'FAILURE', 'EXPIRED')", cancellationToken: ct))).Select(r => r.ToJob()).ToList();
+    }
+
+    /// <summary>Records a new state (false if the job already has it, or is already final: a final state never changes).</summary>
+    public async Task<bool> RecordAsync(string coreId, string state, string status, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        var changed = await c.ExecuteAsync(new CommandDefinition(
+            "update jobs set state = @state, updated_at = @now where core_id = @coreId and state <> @state and state not in ('SUCCESS', 'FAILURE', 'EXPIRED')",
+            new { coreId, state, now }, tx, cancellationToken: ct));
+        if (changed == 1) await AddUpdate(c, tx, coreId, state, status, now, ct);
+        await tx.CommitAsync(ct);
+        return changed == 1;
+    }
+
+    public async Task<IReadOnlyList<JobUpdate>> UnsentAsync(int limit, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<UpdateRow>(new CommandDefinition(
+            "select seq as Seq, core_id as CoreId, state as State, status as Status, created_at as CreatedAt from job_updates where sent_at is null order by seq limit @limit",
+            new { limit }, cancellationToken: ct))).Select(r => new JobUpdate(r.Seq, r.CoreId, r.State, r.Status, DateTimeOffset.FromUnixTimeMilliseconds(r.CreatedAt))).ToList();
+    }
+
+    public async Task MarkSentAsync(IEnumerable<long> seqs, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition("update job_updates set sent_at = @now where seq = @seq",
+            seqs.Select(seq => new { seq, now = time.GetUtcNow().ToUnixTimeMilliseconds() }).ToList(), cancellationToken: ct));
+    }
+
+    public static bool IsFinal(string state) => Final.Contains(state);
+
+    private async Task AddUpdate(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string coreId, string state, string status, long now, CancellationToken ct)
+    {
+        await _seqLock.WaitAsync(ct);
+        try
+        {
+            if (_seq < 0) _seq = await c.ExecuteScalarAsync<long?>(new CommandDefinition("select max(seq) from job_updates", transaction: tx, cancellationToken: ct)) ?? 0;
+            _seq = Math.Max(_seq + 1, now * 1000);
+            await c.ExecuteAsync(new CommandDefinition(
+                "insert into job_updates (seq, core_id, state, status, created_at) values (@seq, @coreId, @state, @status, @now)",
+                new { seq = _seq, coreId, state, status, now }, tx, cancellationToken: ct));
+        }
+        finally
+        {
+            _seqLock.Release();
+        }
+    }
+
+    private sealed record Row(string CoreId, long SlurmId, long OwnerUid, string UcloudUsername, string State)
+    {
+        public TrackedJob ToJob() => new(CoreId, SlurmId, (uint)OwnerUid, UcloudUsername, State);
+    }
+
+    private sealed record UpdateRow(long Seq, string CoreId, string State, string Status, long CreatedAt);
+}

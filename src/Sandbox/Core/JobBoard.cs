@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+
+namespace UcloudIm.Sandbox.Core;
+
+/// <summary>Core's jobs, as users see them: the specification, the provider's id, and every update the provider sent.</summary>
+public sealed class JobBoard
+{
+    private readonly ConcurrentDictionary<string, JsonObject> _jobs = new();
+    private int _next;
+
+    public JsonObject Create(string user, JsonObject specification)
+    {
+        var id = Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var job = new JsonObject
+        {
+            ["id"] = id, ["owner"] = new JsonObject { ["createdBy"] = user, ["project"] = null },
+            ["specification"] = specification, ["state"] = "IN_QUEUE", ["updates"] = new JsonArray(),
+        };
+        _jobs[id] = job;
+        return job;
+    }
+
+    public JsonObject? Find(string id) => _jobs.TryGetValue(id, out var j) ? j : null;
+
+    public void SetProviderId(string id, string providerId)
+    {
+        if (_jobs.TryGetValue(id, out var j)) lock (j) j["providerGeneratedId"] = providerId;
+    }
+
+    /// <summary>False for a job Core does not know.</summary>
+    public bool Update(string id, JsonNode? update)
+    {
+        if (!_jobs.TryGetValue(id, out var j)) return false;
+        lock (j)
+        {
+            if (update?["state"]?.ToString() is { } state) j["state"] = state;
+            j["updates"]!.AsArray().Add(update?.DeepClone());
+        }
+        return true;
+    }
+
+    public List<JsonObject> Of(string user) =>
+        _jobs.Values.Where(j => j["owner"]!["createdBy"]!.ToString() == user).Select(j => { lock (j) return (JsonObject)j.DeepClone(); })
+            .OrderBy(j => int.Parse(j["id"]!.ToString(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+}

@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Runtime.Versioning;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using UcloudIm.Contracts;
+using UcloudIm.Hosting;
+using UcloudIm.Slurm;
+using UcloudIm.Unix;
+using UcloudIm.UserInstance.Tasks;
+
+namespace UcloudIm.UserInstance.Jobs;
+
+/// <summary>
+/// "Starting a Job": the job is checked, its script written into a job folder in the user's home and
+/// submitted with sbatch as the user; the server's monitor takes it from there. Slurm's refusals come back
+/// as 400s in Slurm's own words.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal static class JobEndpoints
+{
+    public static void MapJobEndpoints(this IEndpointRouteBuilder app, InstanceBootstrap bootstrap, UnixUser me)
+    {
+        var prefix = $"/ucloud/{bootstrap.ProviderId}/jobs";
+        var runner = new CommandRunner();
+        app.MapPost(prefix, async context =>
+        {
+            var settings = bootstrap.Jobs ?? throw ImException.BadRequest("This provider runs no jobs (services.slurm is not configured)");
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject
+                ?? throw ImException.BadRequest("The request body is not a JSON object");
+            var items = body["items"] as JsonArray ?? throw ImException.BadRequest("The request has no items");
+            var ids = new JsonArray();
+            foreach (var item in items)
+            {
+                var job = item as JsonObject ?? throw ImException.BadRequest("A job is not a JSON object");
+                var slurmId = await SubmitAsync(job, settings, bootstrap, me, runner, context.RequestServices.GetService<ServerChannel>(), context.RequestAborted);
+                ids.Add((JsonNode)new JsonObject { ["id"] = slurmId.ToString(CultureInfo.InvariantCulture) });
+            }
+            await context.Response.WriteAsync(new JsonObject { ["responses"] = ids }.ToJsonString(), context.RequestAborted);
+        });
+        app.MapPost(prefix + "/terminate", async context =>
+        {
+            var settings = bootstrap.Jobs ?? throw ImException.BadRequest("This provider runs no jobs");
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            var answers = new JsonArray();
+            foreach (var job in body?["items"]?.AsArray() ?? [])
+            {
+                var id = job?["providerGeneratedId"]?.ToString();
+                if (id is null || !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out _))
+                    throw ImException.BadRequest("The job has no Slurm id (providerGeneratedId)");
+                var r = await runner.RunAsync(new ExternalCommand(settings.Scancel, [id]), context.RequestAborted);
+                if (!r.Succeeded) throw ImException.BadRequest($"Slurm would not cancel job {id}: {SlurmMessage(r.Stderr)}");
+                answers.Add((JsonNode)new JsonObject());
+            }
+            await context.Response.WriteAsync(new JsonObject { ["responses"] = answers }.ToJsonString(), context.RequestAborted);
+        });
+    }
+
+    private static async Task<long> SubmitAsync(JsonObject job, JobSettings settings, InstanceBootstrap bootstrap, UnixUser me, CommandRunner runner, ServerChannel? server, CancellationToken ct)
+    {
+        var coreId = job["id"]?.ToString();
+        if (string.IsNullOrEmpty(coreId) || coreId.Length > 64 || !coreId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            throw ImException.BadRequest("The job's id is missing or not a plain identifier");
+        var spec = job["specification"] as JsonObject ?? throw ImException.BadRequest("The job has no specification");
+        var productName = spec["product"]?["id"]?.ToString();
+        var product = settings.Products.FirstOrDefault(p => p.Name == productName)
+            ?? throw ImException.BadRequest($"This provider has no machine '{productName}'");
+        var appName = spec["application"]?["name"]?.ToString();
+        var appVersion = spec["application"]?["version"]?.ToString();
+        var app = settings.Applications.FirstOrDefault(a => a.Name == appName && (appVersion is null || a.Version == appVersion))
+            ?? throw ImException.BadRequest($"This provider has no application '{appName}' {appVersion}".TrimEnd());
+        var time = spec["timeAllocation"];
+        var limit = time is null ? TimeSpan.FromHours(1)
+            : new TimeSpan((int)(time["hours"]?.GetValue<long>() ?? 0), (int)(time["minutes"]?.GetValue<long>() ?? 0), (int)(time["seconds"]?.GetValue<long>() ?? 0));
+        if (limit <= TimeSpan.Zero) throw ImException.BadRequest("The job's time allocation must be positive");
+        var nodes = (int)(spec["replicas"]?.GetValue<long>() ?? 1);
+        if (nodes is < 1 or > 1000) throw ImException.BadRequest("replicas must be between 1 and 1000");
+
+        string script;
+        try
+        {
+            var values = JobScript.Values(app, spec["parameters"] as JsonObject);
+            var folder = Path.Combine(me.Home, settings.JobFolder, coreId);
+            var account = settings.AccountPattern?.Replace("#{localUsername}", me.Name, StringComparison.Ordinal)
+                .Replace("#{ucloudUsername}", bootstrap.UcloudUsername, StringComparison.Ordinal);
+            script = JobScript.Header(coreId, product, account, nodes, limit, folder, app) + JobScript.Render(app, values) + "\n";
+            Directory.CreateDirectory(folder, (UnixFileMode)0b111_111_000);
+            await File.WriteAllTextAsync(Path.Combine(folder, "job.sbatch"), script, ct);
+            var r = await runner.RunAsync(new ExternalCommand(settings.Sbatch, ["--parsable", Path.Combine(folder, "job.sbatch")]), ct);
+            if (!r.Succeeded) throw ImException.BadRequest($"Slurm refused the job: {SlurmMessage(r.Stderr)}");
+            var idText = r.Stdout.Trim().Split(';')[0];
+            if (!long.TryParse(idText, NumberStyles.None, CultureInfo.InvariantCulture, out var slurmId))
+                throw new ImException(502, $"sbatch answered '{r.Stdout.Trim()}', not a job id", "SLURM");
+            await File.WriteAllTextAsync(Path.Combine(folder, "slurm-id"), idText + "\n", ct);
+            try
+            {
+                if (server is null) throw new HttpRequestException("no server channel");
+                await server.TrackJobAsync(new TrackJobRequest(coreId, slurmId), ct);
+            }
+            catch (Exception e) when (e is HttpRequestException or ImException)
+            {
+                // A job nobody follows would never report: take it back rather than leave it untracked.
+                await runner.RunAsync(new ExternalCommand(settings.Scancel, [idText]), CancellationToken.None);
+                throw new ImException(503, $"The job could not be recorded ({e.Message}); it was cancelled, try again", "UNAVAILABLE");
+            }
+            return slurmId;
+        }
+        catch (JobRequestException e)
+        {
+            throw ImException.BadRequest(e.Message);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw ImException.Forbidden($"The job folder cannot be made in {Path.Combine(me.Home, settings.JobFolder)}: permission denied");
+        }
+    }
+
+    /// <summary>"sbatch: error: Batch job submission failed: Invalid account …" → "Invalid account …".</summary>
+    internal static string SlurmMessage(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var last = lines.LastOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase)) ?? lines.LastOrDefault() ?? "no reason given";
+        foreach (var prefix in new[] { "sbatch: error: ", "scancel: error: ", "Batch job submission failed: " })
+        {
+            if (last.StartsWith(prefix, StringComparison.Ordinal)) last = last[prefix.Length..];
+        }
+        return last.Replace("Batch job submission failed: ", "", StringComparison.Ordinal);
+    }
+}

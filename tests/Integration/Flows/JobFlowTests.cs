@@ -1,0 +1,110 @@
+using System.Text.Json.Nodes;
+using UcloudIm.Tests.Integration.Support;
+
+namespace UcloudIm.Tests.Integration.Flows;
+
+/// <summary>"Starting a Job" on the real Slurm: sbatch as the user, one monitor, states that reach Core.</summary>
+[Collection(StackCollection.Name)]
+public sealed class JobFlowTests(Stack stack)
+{
+    private async Task<JsonNode> Start(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1")
+    {
+        var response = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs",
+            new StringContent(new JsonObject
+            {
+                ["application"] = "shell", ["version"] = "1", ["product"] = product, ["minutes"] = minutes,
+                ["parameters"] = new JsonObject { ["script"] = script, ["sleep"] = sleep.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    private async Task<JsonNode> Job(TestUser user, string id) =>
+        JsonNode.Parse(await stack.Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs"))!
+            .AsArray().Single(j => j!["id"]!.ToString() == id)!;
+
+    private async Task<JsonNode> Final(TestUser user, string id, TimeSpan? timeout = null)
+    {
+        JsonNode? job = null;
+        await Stack.WaitFor($"job {id} to end", async () =>
+        {
+            job = await Job(user, id);
+            return job["state"]!.ToString() is "SUCCESS" or "FAILURE" or "EXPIRED";
+        }, timeout ?? TimeSpan.FromSeconds(60));
+        return job!;
+    }
+
+    private static List<string> States(JsonNode job) => job["updates"]!.AsArray().Select(u => u!["state"]!.ToString()).ToList();
+
+    [Fact]
+    public async Task A_job_runs_as_the_user_and_in_queue_running_success_reach_core_in_order()
+    {
+        var user = await stack.CreateUserAsync();
+        var started = await Start(user, "echo hello from $(id -un)", sleep: 3);
+        Assert.True(started["status"]!.GetValue<int>() == 200, started.ToJsonString());
+        var id = started["jobId"]!.ToString();
+        var job = await Final(user, id);
+        Assert.Equal(["IN_QUEUE", "RUNNING", "SUCCESS"], States(job));
+        Assert.StartsWith("Submitted to the queue (Slurm id ", job["updates"]![0]!["status"]!.ToString());
+        var folder = $"/home/{user.LocalName}/ucloud-jobs/{id}";
+        Assert.Equal($"hello from {user.LocalName}\n", await File.ReadAllTextAsync($"{folder}/stdout.txt"));
+        Assert.Equal(user.Uid, UcloudIm.Unix.FileStat.Of($"{folder}/stdout.txt")!.Value.Uid);
+        Assert.Contains("#SBATCH --job-name=ucloud-" + id, await File.ReadAllTextAsync($"{folder}/job.sbatch"));
+    }
+
+    [Fact]
+    public async Task A_failing_job_reports_its_exit_code_and_a_cancelled_one_who_cancelled_it()
+    {
+        var user = await stack.CreateUserAsync();
+        var failing = (await Start(user, "exit 3"))["jobId"]!.ToString();
+        var sleeper = (await Start(user, "sleep 300"))["jobId"]!.ToString();
+        var failed = await Final(user, failing);
+        Assert.Equal("FAILURE", failed["state"]!.ToString());
+        Assert.Equal("Failed with exit code 3", failed["updates"]!.AsArray().Last()!["status"]!.ToString());
+
+        await Stack.WaitFor("the sleeper to run", async () => (await Job(user, sleeper))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+        var cancel = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs/{sleeper}/cancel", null);
+        Assert.Contains("\"status\":200", await cancel.Content.ReadAsStringAsync());
+        var cancelled = await Final(user, sleeper);
+        Assert.Equal("SUCCESS", cancelled["state"]!.ToString());
+        Assert.Equal($"Cancelled by uid {user.Uid}", cancelled["updates"]!.AsArray().Last()!["status"]!.ToString());
+    }
+
+    [Fact]
+    public async Task A_job_past_its_time_limit_expires()
+    {
+        var user = await stack.CreateUserAsync();
+        var id = (await Start(user, "sleep 600", minutes: 1))["jobId"]!.ToString();
+        var job = await Final(user, id, TimeSpan.FromSeconds(150));
+        Assert.Equal("EXPIRED", job["state"]!.ToString());
+        Assert.Equal(["IN_QUEUE", "RUNNING", "EXPIRED"], States(job));
+    }
+
+    [Fact]
+    public async Task Bad_requests_are_refused_with_what_to_fix_and_nothing_is_submitted()
+    {
+        var user = await stack.CreateUserAsync();
+        var product = await Start(user, "true", product: "huge-99");
+        Assert.Equal(400, product["status"]!.GetValue<int>());
+        Assert.Contains("no machine 'huge-99'", product["body"]!["why"]!.ToString());
+        var sleep = await Start(user, "true", sleep: 100_000);
+        Assert.Equal(400, sleep["status"]!.GetValue<int>());
+        Assert.Contains("'sleep' must be at most 600", sleep["body"]!["why"]!.ToString());
+        var unmapped = await stack.CreateUserAsync();
+        await Shell.Ok("sacctmgr", "-i", "delete", "user", unmapped.LocalName);
+        var refused = await Start(unmapped, "true");
+        Assert.Equal(400, refused["status"]!.GetValue<int>());
+        Assert.Contains("Slurm refused the job", refused["body"]!["why"]!.ToString());
+        Assert.Contains("Invalid account", refused["body"]!["why"]!.ToString());
+    }
+
+    [Fact]
+    public async Task A_parameter_cannot_become_shell_syntax()
+    {
+        var user = await stack.CreateUserAsync();
+        // The script parameter is one quoted word: the quote, semicolon and $(...) stay text for `bash -c`.
+        var id = (await Start(user, "echo 'it''s' \"$((6*7))\"; echo done"))["jobId"]!.ToString();
+        var job = await Final(user, id);
+        Assert.Equal("SUCCESS", job["state"]!.ToString());
+        Assert.Equal("its 42\ndone\n", await File.ReadAllTextAsync($"/home/{user.LocalName}/ucloud-jobs/{id}/stdout.txt"));
+    }
+}
