@@ -18,9 +18,11 @@ public sealed record SlurmOptions(
     string Squeue,
     string Sacct,
     string Sbatch,
-    string Scancel)
+    string Scancel,
+    string Scontrol,
+    TimeSpan MaxTimeLimit)
 {
-    public static readonly SlurmOptions None = new([], "ucloud-jobs", null, TimeSpan.FromSeconds(5), "squeue", "sacct", "sbatch", "scancel");
+    public static readonly SlurmOptions None = new([], "ucloud-jobs", null, TimeSpan.FromSeconds(5), "squeue", "sacct", "sbatch", "scancel", "scontrol", TimeSpan.FromDays(7));
 
     public IEnumerable<ComputeProduct> Products => Machines.SelectMany(m => m.Products);
 
@@ -56,7 +58,8 @@ public sealed record SlurmOptions(
             throw s.Error("jobFolder", "must be a clean path relative to the user's home folder, e.g. ucloud-jobs");
         var account = s.String("accountPattern");
         var o = new SlurmOptions(machines, folder, account, s.Duration("monitorInterval", None.MonitorInterval, TimeSpan.FromMilliseconds(200)),
-            s.String("squeue") ?? "squeue", s.String("sacct") ?? "sacct", s.String("sbatch") ?? "sbatch", s.String("scancel") ?? "scancel");
+            s.String("squeue") ?? "squeue", s.String("sacct") ?? "sacct", s.String("sbatch") ?? "sbatch", s.String("scancel") ?? "scancel",
+            s.String("scontrol") ?? "scontrol", s.Duration("maxTimeLimit", None.MaxTimeLimit, TimeSpan.FromMinutes(1)));
         s.Done();
         return o;
     }

@@ -43,6 +43,7 @@ namespace UcloudIm.Contracts;
 [JsonSerializable(typeof(BulkRequest<FilesUploadItem>))]
 [JsonSerializable(typeof(TaskCreateRequest))]
 [JsonSerializable(typeof(TrackJobRequest))]
+[JsonSerializable(typeof(ExtendJobRequest))]
 [JsonSerializable(typeof(CopyTaskSpec))]
 [JsonSerializable(typeof(EmptyTrashTaskSpec))]
 [JsonSerializable(typeof(BulkRequest<FilesEmptyTrashItem>))]

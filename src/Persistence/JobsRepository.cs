@@ -29,6 +29,15 @@ public sealed class JobsRepository(Database db, TimeProvider time)
         await tx.CommitAsync(ct);
     }
 
+    public async Task<TrackedJob?> FindBySlurmIdAsync(long slurmId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
+            "select core_id as CoreId, slurm_id as SlurmId, owner_uid as OwnerUid, ucloud_username as UcloudUsername, state as State from jobs where slurm_id = @slurmId",
+            new { slurmId }, cancellationToken: ct));
+        return row?.ToJob();
+    }
+
     public async Task<IReadOnlyList<TrackedJob>> ActiveAsync(CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

@@ -75,6 +75,7 @@ public static partial class ServerHost
         builder.Services.AddSingleton<Jobs.JobUpdateSender>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Jobs.JobUpdateSender>());
         builder.Services.AddHostedService<Jobs.JobMonitor>();
+        builder.Services.AddSingleton<Jobs.JobExtension>();
         builder.Services.AddSingleton<Tasks.TaskService>();
         builder.Services.AddHostedService<Tasks.TaskReporter>();
         builder.Services.AddSingleton(linkKeys);

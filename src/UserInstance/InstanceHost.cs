@@ -134,6 +134,7 @@ public static class InstanceHost
         app.MapTaskEndpoints(bootstrap.ProviderId);
         app.MapSearchEndpoints(bootstrap.ProviderId);
         Jobs.JobEndpoints.MapJobEndpoints(app, bootstrap, me);
+        Jobs.JobEndpoints.MapJobExtension(app, bootstrap);
         Log.Started(log, me.Name, me.Uid, bootstrap.UcloudUsername);
         return app;
     }

@@ -23,6 +23,8 @@ internal static class EndUserEndpoints
 
     public sealed record SearchRequest(string Path, string Query);
 
+    public sealed record ExtendRequest(int Minutes);
+
     public sealed record StartJobRequest(string Application, string? Version, string Product, Dictionary<string, string>? Parameters, int? Minutes, string? Name);
 
     public sealed record UploadRequest(string Path, string? Type, string? ConflictPolicy);
@@ -110,6 +112,14 @@ internal static class EndUserEndpoints
         {
             var job = jobs.Find(id) ?? throw ImException.NotFound($"No job {id}");
             return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/terminate", new JsonObject { ["items"] = new JsonArray(job.DeepClone()) }.ToJsonString(), ct));
+        });
+        sandbox.MapPost("/users/{user}/jobs/{id}/extend", async (string user, string id, ExtendRequest body, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
+        {
+            var job = jobs.Find(id) ?? throw ImException.NotFound($"No job {id}");
+            return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/extend", new JsonObject
+            {
+                ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["requestedTime"] = new JsonObject { ["hours"] = 0, ["minutes"] = body.Minutes, ["seconds"] = 0 } }),
+            }.ToJsonString(), ct));
         });
         sandbox.MapGet("/users/{user}/tasks", (string user, TaskBoard board) => TypedResults.Ok(board.Of(user)));
         sandbox.MapPost("/users/{user}/tasks/{id}/cancel", async (string user, string id, ProviderCaller provider, CancellationToken ct) =>

@@ -35,6 +35,11 @@ internal static class InstanceEndpoints
             sender.Signal();
             return TypedResults.Ok(new Empty());
         });
+        group.MapPost("/jobs/extend", async (HttpContext context, ExtendJobRequest body, Jobs.JobExtension extension, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+        {
+            await extension.ExtendAsync((await CallerAsync(context, connections, instances, ct)).Uid, body.SlurmId, body.Minutes, ct);
+            return TypedResults.Ok(new Empty());
+        });
         group.MapGet("/drives/{id}", async (HttpContext context, string id, Core.CoreClient core, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
             TypedResults.Ok(await DriveAsync(await CallerAsync(context, connections, instances, ct), id, core, ct)));
         group.MapPost("/tasks/{id}/status", async (HttpContext context, string id, TaskStatusRequest body, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>

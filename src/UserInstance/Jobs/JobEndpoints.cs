@@ -58,6 +58,28 @@ internal static class JobEndpoints
         });
     }
 
+    /// <summary>jobs/extend: <c>{items:[{job, requestedTime:{hours,minutes,seconds}}]}</c>; the server does it (operator rights).</summary>
+    public static void MapJobExtension(this IEndpointRouteBuilder app, InstanceBootstrap bootstrap)
+    {
+        app.MapPost($"/ucloud/{bootstrap.ProviderId}/jobs/extend", async context =>
+        {
+            var server = context.RequestServices.GetService<ServerChannel>() ?? throw new ImException(503, "Extensions are not available", "UNAVAILABLE");
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            var answers = new JsonArray();
+            foreach (var item in body?["items"]?.AsArray() ?? [])
+            {
+                var id = item?["job"]?["providerGeneratedId"]?.ToString();
+                if (id is null || !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var slurmId))
+                    throw ImException.BadRequest("The job has no Slurm id (providerGeneratedId)");
+                var t = item!["requestedTime"];
+                var minutes = (t?["hours"]?.GetValue<long>() ?? 0) * 60 + (t?["minutes"]?.GetValue<long>() ?? 0) + ((t?["seconds"]?.GetValue<long>() ?? 0) + 59) / 60;
+                await server.ExtendJobAsync(new ExtendJobRequest(slurmId, minutes), context.RequestAborted);
+                answers.Add((JsonNode)new JsonObject());
+            }
+            await context.Response.WriteAsync(new JsonObject { ["responses"] = answers }.ToJsonString(), context.RequestAborted);
+        });
+    }
+
     private static async Task<long> SubmitAsync(JsonObject job, JobSettings settings, InstanceBootstrap bootstrap, UnixUser me, CommandRunner runner, ServerChannel? server, CancellationToken ct)
     {
         var coreId = job["id"]?.ToString();

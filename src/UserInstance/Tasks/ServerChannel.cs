@@ -45,6 +45,12 @@ internal sealed class ServerChannel(HttpClient http)
         await ThrowIfFailed(response, ct);
     }
 
+    public async Task ExtendJobAsync(ExtendJobRequest request, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync("/instance/jobs/extend", request, WireJson.Default.ExtendJobRequest, ct);
+        await ThrowIfFailed(response, ct);
+    }
+
     public async Task PostStatusAsync(string id, TaskStatusRequest status, CancellationToken ct)
     {
         using var response = await http.PostAsJsonAsync($"/instance/tasks/{id}/status", status, WireJson.Default.TaskStatusRequest, ct);

@@ -80,6 +80,30 @@ public sealed class JobFlowTests(Stack stack)
     }
 
     [Fact]
+    public async Task An_extended_job_runs_past_its_first_limit_and_only_its_owner_may_extend_it_within_the_maximum()
+    {
+        var user = await stack.CreateUserAsync();
+        var other = await stack.CreateUserAsync();
+        var id = (await Start(user, "sleep 80; echo survived", minutes: 1))["jobId"]!.ToString();
+        await Stack.WaitFor("the job to run", async () => (await Job(user, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+
+        async Task<JsonNode> Extend(TestUser who, int minutes) => JsonNode.Parse(await (await stack.Sandbox.PostAsync(
+            $"/sandbox/users/{Uri.EscapeDataString(who.UcloudName)}/jobs/{id}/extend",
+            new StringContent(new JsonObject { ["minutes"] = minutes }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"))).Content.ReadAsStringAsync())!;
+        var stranger = await Extend(other, 5);
+        Assert.Equal(404, stranger["status"]!.GetValue<int>());
+        var tooMuch = await Extend(user, 10_000);
+        Assert.Equal(400, tooMuch["status"]!.GetValue<int>());
+        Assert.Contains("at most", tooMuch["body"]!["why"]!.ToString());
+        var ok = await Extend(user, 2);
+        Assert.True(ok["status"]!.GetValue<int>() == 200, ok.ToJsonString());
+
+        var job = await Final(user, id, TimeSpan.FromSeconds(150));
+        Assert.Equal("SUCCESS", job["state"]!.ToString());
+        Assert.Equal("survived\n", await File.ReadAllTextAsync($"/home/{user.LocalName}/ucloud-jobs/{id}/stdout.txt"));
+    }
+
+    [Fact]
     public async Task Bad_requests_are_refused_with_what_to_fix_and_nothing_is_submitted()
     {
         var user = await stack.CreateUserAsync();

@@ -128,6 +128,7 @@ public sealed class Stack : IAsyncLifetime
           type: Slurm
           slurm:
             monitorInterval: 1s
+            maxTimeLimit: 2h
             machines:
               standard:
                 partition: debug

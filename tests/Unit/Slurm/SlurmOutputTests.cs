@@ -98,3 +98,20 @@ public sealed class SlurmOutputTests
     public void A_plain_cancel_after_a_slurmctld_restart_still_maps() =>
         Assert.Equal(new MappedState("SUCCESS", "Cancelled"), JobStateMapper.Map("CANCELLED", null));
 }
+
+public sealed class TimeLimitTests
+{
+    [Theory]
+    [InlineData("1:00", 0, 1, 0)]
+    [InlineData("10:00", 0, 10, 0)]
+    [InlineData("1:00:00", 1, 0, 0)]
+    [InlineData("1-04:00:00", 28, 0, 0)]
+    public void Squeue_limits_parse(string text, int hours, int minutes, int seconds) =>
+        Assert.Equal(new TimeSpan(hours, minutes, seconds), UcloudIm.Server.Jobs.JobExtension.ParseLimit(text));
+
+    [Theory]
+    [InlineData("UNLIMITED")]
+    [InlineData("Partition_Limit")]
+    [InlineData("")]
+    public void Limits_that_are_not_durations_are_not_guessed(string text) => Assert.Null(UcloudIm.Server.Jobs.JobExtension.ParseLimit(text));
+}
