@@ -104,6 +104,29 @@ public sealed class JobFlowTests(Stack stack)
     }
 
     [Fact]
+    public async Task After_kill_9_of_the_server_every_job_still_reaches_its_final_state_with_updates_in_order()
+    {
+        var user = await stack.CreateUserAsync();
+        var ids = new List<string>();
+        foreach (var sleep in new[] { 2, 5, 8, 12 }) ids.Add((await Start(user, "true", sleep: sleep))["jobId"]!.ToString());
+        await Stack.WaitFor("a job to run", async () => (await Job(user, ids[0]))["state"]!.ToString() != "IN_QUEUE", TimeSpan.FromSeconds(60));
+        await stack.RestartServerAsync(() => Task.Delay(TimeSpan.FromSeconds(6)), kill: true);
+
+        string[] order = ["IN_QUEUE", "RUNNING", "SUCCESS"];
+        foreach (var id in ids)
+        {
+            var job = await Final(user, id, TimeSpan.FromSeconds(90));
+            var states = States(job);
+            Assert.Equal("SUCCESS", states[^1]);
+            Assert.Equal("IN_QUEUE", states[0]);
+            // Sent again after the crash is allowed; going backwards, or anything after the end, is not.
+            var ranks = states.Select(s => Array.IndexOf(order, s)).ToList();
+            Assert.True(ranks.Zip(ranks.Skip(1)).All(p => p.First <= p.Second), $"job {id}: {string.Join(" → ", states)}");
+            Assert.Single(states, "SUCCESS");
+        }
+    }
+
+    [Fact]
     public async Task Bad_requests_are_refused_with_what_to_fix_and_nothing_is_submitted()
     {
         var user = await stack.CreateUserAsync();

@@ -30,6 +30,14 @@ public sealed class Daemon : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    /// <summary>SIGKILL: no chance to clean up, as in a crash.</summary>
+    public void Kill()
+    {
+        if (_process.HasExited) return;
+        _ = UcloudIm.Unix.ProcessIdentity.Signal(_process.Id, 9);
+        _process.WaitForExit(10_000);
+    }
+
     public string Log() => File.Exists(LogPath) ? File.ReadAllText(LogPath) : "";
 
     public async ValueTask DisposeAsync()

@@ -158,10 +158,11 @@ public sealed class Stack : IAsyncLifetime
         return (daemon, client);
     }
 
-    /// <summary>Stops the server (SIGTERM, as systemd would), runs <paramref name="whileDown"/>, and starts it again.</summary>
-    public async Task RestartServerAsync(Func<Task>? whileDown = null)
+    /// <summary>Stops the server (SIGTERM as systemd would, or SIGKILL), runs <paramref name="whileDown"/>, and starts it again.</summary>
+    public async Task RestartServerAsync(Func<Task>? whileDown = null, bool kill = false)
     {
         var old = _daemons.First(d => d.Name == "server");
+        if (kill) old.Kill();
         await old.DisposeAsync();
         _daemons.Remove(old);
         if (whileDown is not null) await whileDown();
