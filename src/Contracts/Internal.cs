@@ -34,6 +34,9 @@ public sealed record JobAppParameter(string Name, string Type, bool Optional, st
 /// <summary>An instance tells the server about a job it submitted, so the monitor follows it.</summary>
 public sealed record TrackJobRequest(string CoreJobId, long SlurmId);
 
+/// <summary>A followed job's state as the monitor last saw it.</summary>
+public sealed record JobStateView(string CoreJobId, long SlurmId, string State);
+
 /// <summary>An instance asks the server to give its user's job more time (the server has Slurm operator rights).</summary>
 public sealed record ExtendJobRequest(long SlurmId, long Minutes);
 

@@ -44,6 +44,7 @@ namespace UcloudIm.Contracts;
 [JsonSerializable(typeof(TaskCreateRequest))]
 [JsonSerializable(typeof(TrackJobRequest))]
 [JsonSerializable(typeof(ExtendJobRequest))]
+[JsonSerializable(typeof(JobStateView))]
 [JsonSerializable(typeof(CopyTaskSpec))]
 [JsonSerializable(typeof(EmptyTrashTaskSpec))]
 [JsonSerializable(typeof(BulkRequest<FilesEmptyTrashItem>))]

@@ -84,7 +84,7 @@ internal static class SandboxCommands
             builder.Services.AddSingleton<CallLog>();
             builder.Services.AddSingleton<TaskBoard>();
             builder.Services.AddSingleton<JobBoard>();
-            builder.Services.AddSingleton(sp => new SearchCaller(sp.GetRequiredService<SandboxState>(), sp.GetRequiredService<TokenIssuer>(), sp.GetRequiredService<ProviderCaller>(), new Uri(p.GetValue(providerUrl)!)));
+            builder.Services.AddSingleton(sp => new StreamCaller(sp.GetRequiredService<TokenIssuer>(), sp.GetRequiredService<ProviderCaller>(), new Uri(p.GetValue(providerUrl)!)));
             builder.Services.AddHttpClient<ProviderCaller>(c =>
             {
                 c.BaseAddress = new Uri(p.GetValue(providerUrl)!);

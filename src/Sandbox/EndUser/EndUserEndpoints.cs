@@ -77,13 +77,31 @@ internal static class EndUserEndpoints
 
         MapFromTo(sandbox, "files/copy", "RENAME");
         MapPathOnly(sandbox, "files/emptyTrash");
-        sandbox.MapPost("/users/{user}/files/search", async (string user, SearchRequest body, SearchCaller search, CancellationToken ct) =>
+        sandbox.MapPost("/users/{user}/files/search", async (string user, SearchRequest body, SandboxState state, StreamCaller streams, CancellationToken ct) =>
         {
-            var a = await search.SearchAsync(user, body.Path, body.Query, ct);
+            var a = await streams.CallAsync(user, $"/ucloud/{state.ProviderId}/files", $"files.provider.{state.ProviderId}.streamingSearch", new JsonObject
+            {
+                ["query"] = body.Query, ["owner"] = new JsonObject { ["createdBy"] = user }, ["flags"] = new JsonObject(), ["currentFolder"] = body.Path,
+            }, ct);
+            var batches = a.Messages.Where(m => m["type"]?.ToString() == "result").ToList();
             return Results.Json(new JsonObject
             {
-                ["status"] = a.Status, ["why"] = a.Why, ["batches"] = a.Batches, ["endOfResults"] = a.EndOfResults,
-                ["files"] = new JsonArray([.. a.Files.Select(f => (JsonNode)JsonValue.Create(f))]),
+                ["status"] = a.Status, ["why"] = a.Why, ["batches"] = batches.Count,
+                ["endOfResults"] = a.Messages.Any(m => m["type"]?.ToString() == "end_of_results"),
+                ["files"] = new JsonArray([.. batches.SelectMany(b => b["batch"]!.AsArray()).Select(f => (JsonNode)JsonValue.Create(f!["id"]!.ToString()))]),
+            });
+        });
+        // Following a job's output, as Core does for the web app: until the provider says it has ended.
+        sandbox.MapPost("/users/{user}/jobs/{id}/follow", async (string user, string id, SandboxState state, JobBoard jobs, StreamCaller streams, CancellationToken ct) =>
+        {
+            var job = jobs.Find(id) ?? throw ImException.NotFound($"No job {id}");
+            var a = await streams.CallAsync(user, $"/ucloud/jobs.provider.{state.ProviderId}/websocket", $"jobs.provider.{state.ProviderId}.follow",
+                new JsonObject { ["type"] = "init", ["job"] = job.DeepClone() }, ct);
+            return Results.Json(new JsonObject
+            {
+                ["status"] = a.Status, ["why"] = a.Why, ["messages"] = a.Messages.Count,
+                ["stdout"] = string.Concat(a.Messages.Select(m => m["stdout"]?.ToString())),
+                ["stderr"] = string.Concat(a.Messages.Select(m => m["stderr"]?.ToString())),
             });
         });
         // Starting a job: Core makes the job, then asks the provider to run it (449 → init → retry as for files).

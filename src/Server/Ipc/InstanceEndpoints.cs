@@ -35,6 +35,14 @@ internal static class InstanceEndpoints
             sender.Signal();
             return TypedResults.Ok(new Empty());
         });
+        // Followers ask whether their job still runs: a database read, never a Slurm call.
+        group.MapGet("/jobs/{slurmId:long}", async (HttpContext context, long slurmId, JobsRepository jobs, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+        {
+            var caller = await CallerAsync(context, connections, instances, ct);
+            var job = await jobs.FindBySlurmIdAsync(slurmId, ct);
+            if (job is null || job.OwnerUid != caller.Uid) throw ImException.NotFound($"You have no job {slurmId} here");
+            return TypedResults.Ok(new JobStateView(job.CoreId, job.SlurmId, job.State));
+        });
         group.MapPost("/jobs/extend", async (HttpContext context, ExtendJobRequest body, Jobs.JobExtension extension, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
         {
             await extension.ExtendAsync((await CallerAsync(context, connections, instances, ct)).Uid, body.SlurmId, body.Minutes, ct);

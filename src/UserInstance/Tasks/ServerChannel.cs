@@ -45,6 +45,13 @@ internal sealed class ServerChannel(HttpClient http)
         await ThrowIfFailed(response, ct);
     }
 
+    public async Task<JobStateView> JobStateAsync(long slurmId, CancellationToken ct)
+    {
+        using var response = await http.GetAsync($"/instance/jobs/{slurmId}", ct);
+        await ThrowIfFailed(response, ct);
+        return (await response.Content.ReadFromJsonAsync(WireJson.Default.JobStateView, ct))!;
+    }
+
     public async Task ExtendJobAsync(ExtendJobRequest request, CancellationToken ct)
     {
         using var response = await http.PostAsJsonAsync("/instance/jobs/extend", request, WireJson.Default.ExtendJobRequest, ct);

@@ -127,6 +127,25 @@ public sealed class JobFlowTests(Stack stack)
     }
 
     [Fact]
+    public async Task Following_a_job_streams_its_output_as_it_grows_and_ends_when_the_job_does()
+    {
+        var user = await stack.CreateUserAsync();
+        var id = (await Start(user, "for i in 1 2 3; do echo line $i; sleep 1; done; echo oops >&2"))["jobId"]!.ToString();
+        var follow = JsonNode.Parse(await (await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs/{id}/follow", null))
+            .Content.ReadAsStringAsync())!;
+        Assert.True(follow["status"]!.GetValue<int>() == 200, follow.ToJsonString());
+        Assert.Equal("line 1\nline 2\nline 3\n", follow["stdout"]!.ToString());
+        Assert.Equal("oops\n", follow["stderr"]!.ToString());
+        Assert.True(follow["messages"]!.GetValue<int>() >= 3, $"the output came in {follow["messages"]} message(s), not as it grew");
+        Assert.Equal("SUCCESS", (await Job(user, id))["state"]!.ToString());
+
+        var other = await stack.CreateUserAsync();
+        var stranger = JsonNode.Parse(await (await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(other.UcloudName)}/jobs/{id}/follow", null))
+            .Content.ReadAsStringAsync())!;
+        Assert.Equal(404, stranger["status"]!.GetValue<int>());
+    }
+
+    [Fact]
     public async Task Bad_requests_are_refused_with_what_to_fix_and_nothing_is_submitted()
     {
         var user = await stack.CreateUserAsync();
