@@ -23,7 +23,7 @@ public sealed record InstanceBootstrap(
 
 /// <summary>What an instance needs to submit jobs: the products, where job folders go, the account rule, the applications.</summary>
 public sealed record JobSettings(IReadOnlyList<JobProduct> Products, string JobFolder, string? AccountPattern, IReadOnlyList<JobApplication> Applications,
-    string Sbatch = "sbatch", string Scancel = "scancel");
+    string Sbatch = "sbatch", string Scancel = "scancel", string Sacctmgr = "sacctmgr");
 
 public sealed record JobProduct(string Name, string Category, string Partition, string? Qos, string? Constraint, int Cpu, int MemoryInGigs, int Gpu);
 

@@ -26,6 +26,12 @@ public sealed class JobsRepository(Database db, TimeProvider time)
             "values (@coreId, @slurmId, @uid, @ucloudUsername, 'IN_QUEUE', @now, @now) on conflict (core_id) do nothing",
             new { coreId, slurmId, uid = (long)ownerUid, ucloudUsername, now }, tx, cancellationToken: ct));
         if (inserted == 1) await AddUpdate(c, tx, coreId, "IN_QUEUE", status, now, ct);
+        else
+        {
+            // The same job told twice is fine; another Slurm job under the same Core id is not.
+            var existing = await c.ExecuteScalarAsync<long>(new CommandDefinition("select slurm_id from jobs where core_id = @coreId", new { coreId }, tx, cancellationToken: ct));
+            if (existing != slurmId) throw new MappingConflictException($"Core's job {coreId} is already Slurm job {existing}");
+        }
         await tx.CommitAsync(ct);
     }
 

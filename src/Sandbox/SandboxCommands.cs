@@ -48,6 +48,7 @@ internal static class SandboxCommands
         root.Subcommands.Add(Move("cp", "files/copy", "Copy as an end-user (large copies become background tasks; see `tasks`)"));
         root.Subcommands.Add(Tasks());
         root.Subcommands.Add(Search());
+        foreach (var c in JobCommands.Build(User, Url)) root.Subcommands.Add(c);
         root.Subcommands.Add(Download());
         root.Subcommands.Add(Upload());
         return root;

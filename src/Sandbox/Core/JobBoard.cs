@@ -7,7 +7,8 @@ namespace UcloudIm.Sandbox.Core;
 public sealed class JobBoard
 {
     private readonly ConcurrentDictionary<string, JsonObject> _jobs = new();
-    private int _next;
+    // Ids that do not repeat when the sandbox restarts (a provider keeps the ids it was given).
+    private long _next = DateTimeOffset.UtcNow.ToUnixTimeSeconds() * 100;
 
     public JsonObject Create(string user, JsonObject specification)
     {
@@ -42,5 +43,5 @@ public sealed class JobBoard
 
     public List<JsonObject> Of(string user) =>
         _jobs.Values.Where(j => j["owner"]!["createdBy"]!.ToString() == user).Select(j => { lock (j) return (JsonObject)j.DeepClone(); })
-            .OrderBy(j => int.Parse(j["id"]!.ToString(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
+            .OrderBy(j => long.Parse(j["id"]!.ToString(), System.Globalization.CultureInfo.InvariantCulture)).ToList();
 }

@@ -126,6 +126,8 @@ internal static class EndUserEndpoints
             });
         });
         sandbox.MapGet("/users/{user}/jobs", (string user, JobBoard jobs) => TypedResults.Ok(jobs.Of(user)));
+        sandbox.MapGet("/products", async (ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsServiceAsync(HttpMethod.Get, "jobs/retrieveProducts", null, ct)));
         sandbox.MapPost("/users/{user}/jobs/{id}/cancel", async (string user, string id, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
         {
             var job = jobs.Find(id) ?? throw ImException.NotFound($"No job {id}");

@@ -31,7 +31,14 @@ internal static class InstanceEndpoints
         {
             var caller = await CallerAsync(context, connections, instances, ct);
             if (string.IsNullOrEmpty(body.CoreJobId) || body.CoreJobId.Length > 128 || body.SlurmId <= 0) throw ImException.BadRequest("A job needs Core's id and the Slurm id");
-            await jobs.TrackAsync(body.CoreJobId, body.SlurmId, caller.Uid, caller.UcloudUsername, $"Submitted to the queue (Slurm id {body.SlurmId})", ct);
+            try
+            {
+                await jobs.TrackAsync(body.CoreJobId, body.SlurmId, caller.Uid, caller.UcloudUsername, $"Submitted to the queue (Slurm id {body.SlurmId})", ct);
+            }
+            catch (MappingConflictException e)
+            {
+                throw new ImException(409, e.Message, "CONFLICT");
+            }
             sender.Signal();
             return TypedResults.Ok(new Empty());
         });

@@ -107,6 +107,7 @@ internal static class JobEndpoints
             var folder = Path.Combine(me.Home, settings.JobFolder, coreId);
             var account = settings.AccountPattern?.Replace("#{localUsername}", me.Name, StringComparison.Ordinal)
                 .Replace("#{ucloudUsername}", bootstrap.UcloudUsername, StringComparison.Ordinal);
+            if (account is not null) await CheckAssociationAsync(settings, me, account, runner, ct);
             script = JobScript.Header(coreId, product, account, nodes, limit, folder, app) + JobScript.Render(app, values) + "\n";
             Directory.CreateDirectory(folder, (UnixFileMode)0b111_111_000);
             await File.WriteAllTextAsync(Path.Combine(folder, "job.sbatch"), script, ct);
@@ -137,6 +138,16 @@ internal static class JobEndpoints
         {
             throw ImException.Forbidden($"The job folder cannot be made in {Path.Combine(me.Home, settings.JobFolder)}: permission denied");
         }
+    }
+
+    /// <summary>The mapped account must be one of the user's associations (sacctmgr lower-cases account names).</summary>
+    private static async Task CheckAssociationAsync(JobSettings settings, UnixUser me, string account, CommandRunner runner, CancellationToken ct)
+    {
+        var r = await runner.RunAsync(new ExternalCommand(settings.Sacctmgr, ["-n", "-P", "show", "assoc", $"user={me.Name}", "format=account"]), ct);
+        if (!r.Succeeded) return; // sbatch will say it in Slurm's words
+        var accounts = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(a => a.ToLowerInvariant()).ToHashSet();
+        if (!accounts.Contains(account.ToLowerInvariant()))
+            throw ImException.BadRequest($"Your jobs here are charged to the Slurm account '{account}', but you ({me.Name}) have no association with it; ask the provider's administrators to add one");
     }
 
     /// <summary>"sbatch: error: Batch job submission failed: Invalid account …" → "Invalid account …".</summary>
