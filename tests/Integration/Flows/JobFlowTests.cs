@@ -146,6 +146,34 @@ public sealed class JobFlowTests(Stack stack)
     }
 
     [Fact]
+    public async Task With_slurmctld_stopped_for_60_s_no_job_gets_a_final_state_it_did_not_have_and_monitoring_resumes()
+    {
+        var user = await stack.CreateUserAsync();
+        var id = (await Start(user, "sleep 10; echo after"))["jobId"]!.ToString();
+        await Stack.WaitFor("the job to run", async () => (await Job(user, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+        var pid = int.Parse((await File.ReadAllTextAsync("/run/slurm/slurmctld.pid")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await Shell.Ok("kill", "-TERM", pid.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        try
+        {
+            await Stack.WaitFor("slurmctld to stop", () => Task.FromResult(!Directory.Exists($"/proc/{pid}")), TimeSpan.FromSeconds(30));
+            // The job ends on its node meanwhile; nobody can ask slurmctld, so nothing may be concluded.
+            for (var t = 0; t < 60; t++)
+            {
+                Assert.Equal("RUNNING", (await Job(user, id))["state"]!.ToString());
+                await Task.Delay(1000);
+            }
+        }
+        finally
+        {
+            await Shell.Ok("/usr/sbin/slurmctld");
+        }
+        var job = await Final(user, id, TimeSpan.FromSeconds(90));
+        Assert.Equal("SUCCESS", job["state"]!.ToString());
+        Assert.Equal(["IN_QUEUE", "RUNNING", "SUCCESS"], States(job));
+        Assert.Contains("job monitor: squeue failed", stack.DaemonLog("server"));
+    }
+
+    [Fact]
     public async Task Bad_requests_are_refused_with_what_to_fix_and_nothing_is_submitted()
     {
         var user = await stack.CreateUserAsync();
