@@ -36,7 +36,10 @@ public sealed class JobBoard
         lock (j)
         {
             if (update?["state"]?.ToString() is { } state) j["state"] = state;
-            j["updates"]!.AsArray().Add(update?.DeepClone());
+            var copy = update?.DeepClone();
+            // When Core heard of it: what the latency benchmark measures against Slurm's end time.
+            if (copy is JsonObject o) o["receivedAt"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+            j["updates"]!.AsArray().Add(copy);
         }
         return true;
     }
