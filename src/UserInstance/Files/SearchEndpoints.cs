@@ -11,6 +11,7 @@ using Microsoft.Extensions.DependencyInjection;
 using UcloudIm.Contracts;
 using UcloudIm.Files;
 using UcloudIm.Hosting;
+using UcloudIm.UserInstance.Streams;
 using UcloudIm.UserInstance.Tasks;
 
 namespace UcloudIm.UserInstance.Files;
@@ -36,7 +37,7 @@ internal static class SearchEndpoints
             if (!context.WebSockets.IsWebSocketRequest) throw ImException.BadRequest("Streaming search is a WebSocket endpoint");
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            var first = await ReceiveTextAsync(socket, stop.Token);
+            var first = await CoreSocket.ReceiveTextAsync(socket, 64 << 10, stop.Token);
             JsonNode? envelope = null;
             try { envelope = first is null ? null : JsonNode.Parse(first); } catch (JsonException) { }
             var streamId = envelope?["streamId"]?.ToString() ?? "";
@@ -48,7 +49,7 @@ internal static class SearchEndpoints
             // Core closing the socket (or going away) ends the search.
             _ = Task.Run(async () =>
             {
-                try { while (await ReceiveTextAsync(socket, stop.Token) is not null) { } } catch (Exception) { }
+                try { while (await CoreSocket.ReceiveTextAsync(socket, 64 << 10, stop.Token) is not null) { } } catch (Exception) { }
                 await stop.CancelAsync();
             });
             try
@@ -68,12 +69,12 @@ internal static class SearchEndpoints
                     return s.Kind == UcloudIm.Unix.FileKind.Directory ? path : throw new InvalidPathException($"{folder} is not a folder");
                 });
                 await StreamAsync(socket, streamId, FileSearch.Find(local, folder, query.Trim(), stop.Token), stop.Token);
-                await SendAsync(socket, new JsonObject { ["type"] = "message", ["streamId"] = streamId, ["payload"] = new JsonObject { ["type"] = "end_of_results" } }, stop.Token);
-                await SendAsync(socket, new JsonObject { ["type"] = "response", ["status"] = 200, ["streamId"] = streamId, ["payload"] = new JsonObject() }, stop.Token);
+                await CoreSocket.SendAsync(socket, new JsonObject { ["type"] = "message", ["streamId"] = streamId, ["payload"] = new JsonObject { ["type"] = "end_of_results" } }, stop.Token);
+                await CoreSocket.SendAsync(socket, new JsonObject { ["type"] = "response", ["status"] = 200, ["streamId"] = streamId, ["payload"] = new JsonObject() }, stop.Token);
             }
             catch (ImException e)
             {
-                await SendAsync(socket, new JsonObject
+                await CoreSocket.SendAsync(socket, new JsonObject
                 {
                     ["type"] = "response", ["status"] = e.StatusCode, ["streamId"] = streamId,
                     ["payload"] = new JsonObject { ["statusCode"] = e.StatusCode, ["why"] = e.Message },
@@ -106,30 +107,13 @@ internal static class SearchEndpoints
 
         async Task FlushAsync()
         {
-            await SendAsync(socket, new JsonObject
+            await CoreSocket.SendAsync(socket, new JsonObject
             {
                 ["type"] = "message", ["streamId"] = streamId,
                 ["payload"] = new JsonObject { ["type"] = "result", ["batch"] = batch },
             }, ct);
             batch = new JsonArray();
             since.Restart();
-        }
-    }
-
-    private static Task SendAsync(WebSocket socket, JsonObject message, CancellationToken ct) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, ct);
-
-    private static async Task<string?> ReceiveTextAsync(WebSocket socket, CancellationToken ct)
-    {
-        var buffer = new byte[16 << 10];
-        using var text = new MemoryStream();
-        while (true)
-        {
-            var r = await socket.ReceiveAsync(buffer, ct);
-            if (r.MessageType == WebSocketMessageType.Close) return null;
-            text.Write(buffer, 0, r.Count);
-            if (text.Length > 64 << 10) throw new WebSocketException("message too large");
-            if (r.EndOfMessage) return Encoding.UTF8.GetString(text.ToArray());
         }
     }
 }

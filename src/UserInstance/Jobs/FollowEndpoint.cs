@@ -9,6 +9,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using UcloudIm.Contracts;
 using UcloudIm.Hosting;
+using UcloudIm.UserInstance.Streams;
 using UcloudIm.Unix;
 using UcloudIm.UserInstance.Tasks;
 
@@ -34,7 +35,7 @@ internal static class FollowEndpoint
             var server = context.RequestServices.GetService<ServerChannel>() ?? throw new ImException(503, "Following jobs is not available", "UNAVAILABLE");
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
-            var first = await ReceiveAsync(socket, stop.Token);
+            var first = await CoreSocket.ReceiveTextAsync(socket, 4 << 20, stop.Token);
             JsonNode? envelope = null;
             try { envelope = first is null ? null : JsonNode.Parse(first); } catch (JsonException) { }
             var streamId = envelope?["streamId"]?.ToString() ?? "";
@@ -47,7 +48,7 @@ internal static class FollowEndpoint
             {
                 try
                 {
-                    while (await ReceiveAsync(socket, stop.Token) is { } message)
+                    while (await CoreSocket.ReceiveTextAsync(socket, 4 << 20, stop.Token) is { } message)
                     {
                         if (JsonNode.Parse(message)?["payload"]?["type"]?.ToString() == "cancel") break;
                     }
@@ -98,7 +99,7 @@ internal static class FollowEndpoint
             {
                 while (f.ReadMore() is { } text)
                 {
-                    await SendAsync(socket, new JsonObject
+                    await CoreSocket.SendAsync(socket, new JsonObject
                     {
                         ["type"] = "message", ["streamId"] = streamId,
                         ["payload"] = new JsonObject { ["streamId"] = streamId, ["rank"] = 0, [f.Channel] = text },
@@ -111,7 +112,7 @@ internal static class FollowEndpoint
                 var state = (await server.JobStateAsync(slurmId, ct)).State;
                 if (state is "SUCCESS" or "FAILURE" or "EXPIRED")
                 {
-                    foreach (var f in files) while (f.ReadMore() is { } rest) await SendAsync(socket, new JsonObject
+                    foreach (var f in files) while (f.ReadMore() is { } rest) await CoreSocket.SendAsync(socket, new JsonObject
                     {
                         ["type"] = "message", ["streamId"] = streamId,
                         ["payload"] = new JsonObject { ["streamId"] = streamId, ["rank"] = 0, [f.Channel] = rest },
@@ -156,26 +157,9 @@ internal static class FollowEndpoint
         var payload = why is null ? new JsonObject() : new JsonObject { ["statusCode"] = status, ["why"] = why };
         try
         {
-            await SendAsync(socket, new JsonObject { ["type"] = "response", ["status"] = status, ["streamId"] = streamId, ["payload"] = payload }, CancellationToken.None);
+            await CoreSocket.SendAsync(socket, new JsonObject { ["type"] = "response", ["status"] = status, ["streamId"] = streamId, ["payload"] = payload }, CancellationToken.None);
             await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
         }
         catch (Exception e) when (e is WebSocketException or IOException) { }
-    }
-
-    private static Task SendAsync(WebSocket socket, JsonObject message, CancellationToken ct) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, ct);
-
-    private static async Task<string?> ReceiveAsync(WebSocket socket, CancellationToken ct)
-    {
-        var buffer = new byte[16 << 10];
-        using var text = new MemoryStream();
-        while (true)
-        {
-            var r = await socket.ReceiveAsync(buffer, ct);
-            if (r.MessageType == WebSocketMessageType.Close) return null;
-            text.Write(buffer, 0, r.Count);
-            if (text.Length > 4 << 20) throw new WebSocketException("message too large");
-            if (r.EndOfMessage) return Encoding.UTF8.GetString(text.ToArray());
-        }
     }
 }
