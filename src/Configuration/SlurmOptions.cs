@@ -20,9 +20,11 @@ public sealed record SlurmOptions(
     string Sbatch,
     string Scancel,
     string Scontrol,
-    TimeSpan MaxTimeLimit)
+    TimeSpan MaxTimeLimit,
+    TimeSpan? OutsideJobsInterval)
 {
-    public static readonly SlurmOptions None = new([], "ucloud-jobs", null, TimeSpan.FromSeconds(5), "squeue", "sacct", "sbatch", "scancel", "scontrol", TimeSpan.FromDays(7));
+    public static readonly SlurmOptions None = new([], "ucloud-jobs", null, TimeSpan.FromSeconds(5), "squeue", "sacct", "sbatch", "scancel", "scontrol",
+        TimeSpan.FromDays(7), TimeSpan.FromSeconds(30));
 
     public IEnumerable<ComputeProduct> Products => Machines.SelectMany(m => m.Products);
 
@@ -59,7 +61,8 @@ public sealed record SlurmOptions(
         var account = s.String("accountPattern");
         var o = new SlurmOptions(machines, folder, account, s.Duration("monitorInterval", None.MonitorInterval, TimeSpan.FromMilliseconds(200)),
             s.String("squeue") ?? "squeue", s.String("sacct") ?? "sacct", s.String("sbatch") ?? "sbatch", s.String("scancel") ?? "scancel",
-            s.String("scontrol") ?? "scontrol", s.Duration("maxTimeLimit", None.MaxTimeLimit, TimeSpan.FromMinutes(1)));
+            s.String("scontrol") ?? "scontrol", s.Duration("maxTimeLimit", None.MaxTimeLimit, TimeSpan.FromMinutes(1)),
+            s.String("outsideJobsInterval") is "off" ? null : s.Duration("outsideJobsInterval", None.OutsideJobsInterval!.Value, TimeSpan.FromMilliseconds(200)));
         s.Done();
         return o;
     }

@@ -44,6 +44,17 @@ public sealed class JobsRepository(Database db, TimeProvider time)
         return row?.ToJob();
     }
 
+    /// <summary>Those of <paramref name="slurmIds"/> no job here has (finished ones included).</summary>
+    public async Task<IReadOnlySet<long>> UntrackedAsync(IReadOnlyList<long> slurmIds, CancellationToken ct)
+    {
+        if (slurmIds.Count == 0) return new HashSet<long>();
+        await using var c = await db.OpenAsync(ct);
+        var known = (await c.QueryAsync<long>(new CommandDefinition(
+            $"select slurm_id from jobs where slurm_id in ({string.Join(',', slurmIds.Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)))})",
+            cancellationToken: ct))).ToHashSet();
+        return slurmIds.Where(i => !known.Contains(i)).ToHashSet();
+    }
+
     public async Task<IReadOnlyList<TrackedJob>> ActiveAsync(CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

@@ -74,6 +74,7 @@ public static partial class ServerHost
         builder.Services.AddSingleton<CommandRunner>();
         builder.Services.AddSingleton<Jobs.JobUpdateSender>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Jobs.JobUpdateSender>());
+        builder.Services.AddSingleton<Jobs.OutsideJobs>();
         builder.Services.AddHostedService<Jobs.JobMonitor>();
         builder.Services.AddSingleton<Jobs.JobExtension>();
         builder.Services.AddSingleton<Tasks.TaskService>();

@@ -68,6 +68,21 @@ internal static class CoreEndpoints
 
     public static void MapCoreTaskEndpoints(this IEndpointRouteBuilder app)
     {
+        // Jobs users submitted outside UCloud: Core makes a job for each and answers with its id.
+        app.MapPost("/api/jobs/control/register", async (HttpContext ctx, JobBoard board, CallLog log, TimeProvider time) =>
+        {
+            if (!await Authorized(ctx)) return;
+            var body = await JsonNode.ParseAsync(ctx.Request.Body, cancellationToken: ctx.RequestAborted);
+            var ids = new JsonArray();
+            foreach (var item in body?["items"]?.AsArray() ?? [])
+            {
+                var job = board.Create(item!["createdBy"]!.ToString(), (JsonObject)item["spec"]!.DeepClone());
+                board.SetProviderId(job["id"]!.ToString(), item["providerGeneratedId"]!.ToString());
+                ids.Add(new JsonObject { ["id"] = job["id"]!.ToString() });
+            }
+            log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", "POST", "/api/jobs/control/register", 200, null, body?.ToJsonString()));
+            await ctx.Response.WriteAsync(new JsonObject { ["responses"] = ids }.ToJsonString());
+        });
         app.MapPost("/api/jobs/control/update", async (HttpContext ctx, JobBoard board, CallLog log, TimeProvider time) =>
         {
             if (!await Authorized(ctx)) return;

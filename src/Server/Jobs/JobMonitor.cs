@@ -14,7 +14,8 @@ namespace UcloudIm.Server.Jobs;
 /// runs per job. When Slurm does not answer, or does not know a job, nothing is recorded: a final state is
 /// never given by guess.
 /// </summary>
-internal sealed partial class JobMonitor(ImConfig config, JobsRepository jobs, JobUpdateSender sender, CommandRunner runner, ILogger<JobMonitor> log)
+internal sealed partial class JobMonitor(ImConfig config, JobsRepository jobs, JobUpdateSender sender, CommandRunner runner, OutsideJobs outside,
+    TimeProvider time, ILogger<JobMonitor> log)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -34,17 +35,31 @@ internal sealed partial class JobMonitor(ImConfig config, JobsRepository jobs, J
         while (await timer.WaitForNextTickAsync(stoppingToken));
     }
 
+    private DateTimeOffset _lastDiscovery = DateTimeOffset.MinValue;
+
     internal async Task PollOnceAsync(CancellationToken ct)
     {
         var active = await jobs.ActiveAsync(ct);
-        if (active.Count == 0) return;
+        // Jobs users submitted themselves are looked for every outsideJobsInterval, or whenever squeue runs anyway.
+        var discover = config.Slurm.OutsideJobsInterval is { } every && time.GetUtcNow() - _lastDiscovery >= every;
+        if (active.Count == 0 && !discover) return;
         var squeue = await runner.RunAsync(new ExternalCommand(config.Slurm.Squeue, ["-h", "-a", "-t", "all", "-o", QueueEntry.Format]) { Timeout = TimeSpan.FromSeconds(30) }, ct);
         if (!squeue.Succeeded)
         {
             LogSlurmAway(log, "squeue", squeue.Stderr.Trim());
             return;
         }
-        var queue = QueueEntry.Parse(squeue.Stdout).GroupBy(e => e.JobId).ToDictionary(g => g.Key, g => g.Last());
+        var entries = QueueEntry.Parse(squeue.Stdout);
+        var queue = entries.GroupBy(e => e.JobId).ToDictionary(g => g.Key, g => g.Last());
+        if (config.Slurm.OutsideJobsInterval is not null)
+        {
+            _lastDiscovery = time.GetUtcNow();
+            if (await outside.RegisterAsync(entries, active.Select(a => a.SlurmId).ToHashSet(), ct))
+            {
+                sender.Signal();
+                active = await jobs.ActiveAsync(ct);
+            }
+        }
         var ask = new List<(TrackedJob Job, MappedState? FromQueue)>();
         var changed = false;
         foreach (var job in active)

@@ -174,6 +174,27 @@ public sealed class JobFlowTests(Stack stack)
     }
 
     [Fact]
+    public async Task A_job_the_user_submitted_in_a_terminal_appears_in_core_and_is_followed_to_its_end()
+    {
+        var user = await stack.CreateUserAsync();
+        var submitted = await Shell.Ok("setpriv", $"--reuid={user.LocalName}", $"--regid={user.LocalName}", "--init-groups", "--",
+            "sbatch", "--parsable", "-J", "by hand", "-p", "debug", "-o", $"/home/{user.LocalName}/by-hand.out", "--wrap", "sleep 4");
+        var slurmId = submitted.Stdout.Trim().Split(';')[0];
+        JsonNode? job = null;
+        await Stack.WaitFor("the job to be registered with Core", async () =>
+        {
+            job = JsonNode.Parse(await stack.Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs"))!
+                .AsArray().FirstOrDefault(j => j!["providerGeneratedId"]?.ToString() == slurmId);
+            return job is not null;
+        }, TimeSpan.FromSeconds(30));
+        Assert.Equal("by hand", job!["specification"]!["name"]!.ToString());
+        Assert.Equal("std-1", job["specification"]!["product"]!["id"]!.ToString());
+        var final = await Final(user, job["id"]!.ToString());
+        Assert.Equal("SUCCESS", final["state"]!.ToString());
+        Assert.StartsWith("Submitted outside UCloud", final["updates"]![0]!["status"]!.ToString());
+    }
+
+    [Fact]
     public async Task Bad_requests_are_refused_with_what_to_fix_and_nothing_is_submitted()
     {
         var user = await stack.CreateUserAsync();

@@ -129,6 +129,7 @@ public sealed class Stack : IAsyncLifetime
           slurm:
             monitorInterval: 1s
             maxTimeLimit: 2h
+            outsideJobsInterval: 2s
             machines:
               standard:
                 partition: debug
