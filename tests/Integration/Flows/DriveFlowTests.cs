@@ -38,6 +38,21 @@ public sealed class DriveFlowTests(Stack stack)
         var support = Assert.Single(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["responses"]!.AsArray())!;
         Assert.Equal("home", support["product"]!["category"]!.GetValue<string>());
         Assert.True(support["files"]!["trashSupported"]!.GetValue<bool>());
-        Assert.False(support["files"]!["streamingSearchSupported"]!.GetValue<bool>());
+        Assert.True(support["files"]!["streamingSearchSupported"]!.GetValue<bool>());
+    }
+
+    [Fact]
+    public async Task The_compute_products_are_the_configured_machine_sizes_and_were_registered_with_core()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/ucloud/{Stack.ProviderId}/jobs/retrieveProducts");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + CoreTokens.Service(stack));
+        var response = await stack.Gateway.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var support = Assert.Single(JsonNode.Parse(await response.Content.ReadAsStringAsync())!["responses"]!.AsArray())!;
+        Assert.Equal(("std-1", "standard"), (support["product"]!["id"]!.GetValue<string>(), support["product"]!["category"]!.GetValue<string>()));
+        Assert.True(support["native"]!["enabled"]!.GetValue<bool>());
+        Assert.True(support["native"]!["timeExtension"]!.GetValue<bool>());
+        await Stack.WaitFor("products to reach Core", async () => (await stack.SandboxCallsAsync())
+            .Any(c => c!["path"]!.GetValue<string>() == "/api/products/v2" && c["body"]!.GetValue<string>().Contains("\"std-1\"", StringComparison.Ordinal)));
     }
 }
