@@ -30,6 +30,8 @@ public sealed class Daemon : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     /// <summary>SIGKILL: no chance to clean up, as in a crash.</summary>
     public void Kill()
     {

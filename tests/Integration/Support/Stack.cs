@@ -159,6 +159,8 @@ public sealed class Stack : IAsyncLifetime
         return (daemon, client);
     }
 
+    public int ServerPid => _daemons.First(d => d.Name == "server").Pid;
+
     /// <summary>Stops the server (SIGTERM as systemd would, or SIGKILL), runs <paramref name="whileDown"/>, and starts it again.</summary>
     public async Task RestartServerAsync(Func<Task>? whileDown = null, bool kill = false)
     {
@@ -166,8 +168,15 @@ public sealed class Stack : IAsyncLifetime
         if (kill) old.Kill();
         await old.DisposeAsync();
         _daemons.Remove(old);
-        if (whileDown is not null) await whileDown();
-        Start("server", "ucloud", "server/ucloud-im-server", "--config-dir", ConfigDir);
+        try
+        {
+            if (whileDown is not null) await whileDown();
+        }
+        finally
+        {
+            // Whatever the check in between found, the next test gets a server.
+            Start("server", "ucloud", "server/ucloud-im-server", "--config-dir", ConfigDir);
+        }
         await WaitFor("server", async () =>
         {
             try { return (await _server.GetAsync("/health")).IsSuccessStatusCode; }
