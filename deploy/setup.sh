@@ -18,5 +18,9 @@ log "browse as alice (first request starts her user instance through sudo):"
 ucloud-sandbox browse alice /home-alice/private
 log "the same folder as bob (his instance runs as bob, so the kernel says no):"
 ucloud-sandbox browse bob /home-alice/private || true
+log "a job as alice (sbatch as her; the server's monitor reports its states to the sandbox Core):"
+ucloud-sandbox run alice shell --product standard-1 --param 'script=echo hello from $(id -un) on $(hostname)'
+sleep 8
+ucloud-sandbox jobs alice
 ucloud-im doctor || true
-log "done. Try: ucloud-sandbox browse alice /home-alice ; ucloud-im users ls ; ucloud-im status"
+log "done. Try: ucloud-sandbox browse alice /home-alice ; ucloud-sandbox jobs alice ; ucloud-im users ls ; ucloud-im status"
