@@ -65,19 +65,8 @@ services:
 CONF
   chmod 0644 "$CONFIG/config.yml"
   install -d -m 0755 "$CONFIG/applications"
-  cat > "$CONFIG/applications/shell.yml" <<'APP'
-# A minimal application: runs a script. Values reach the template shell-quoted (text) or checked (numbers).
-name: shell
-version: "1"
-title: Shell script
-parameters:
-  script: { type: text }
-  sleep: { type: integer, default: "0", min: 0, max: 3600 }
-invocation: |
-  sleep {{ sleep }}
-  bash -c {{ script }}
-APP
-  chmod 0644 "$CONFIG/applications/shell.yml"
+  # The example application (the same file a real installation starts from).
+  install -m 0644 "$(dirname "$0")/config-example/applications/shell.yml" "$CONFIG/applications/shell.yml"
   # The demo users need a Slurm association to submit (AccountingStorageEnforce=associations).
   if command -v sacctmgr >/dev/null && sacctmgr -n -P list cluster >/dev/null 2>&1; then
     sacctmgr -n -P list account research | grep -q . || sacctmgr -i add account research description=demo organization=demo >/dev/null
