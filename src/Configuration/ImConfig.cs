@@ -25,7 +25,7 @@ public sealed record ImConfig(
             throw new ConfigException(directory, "", "configuration directory does not exist");
         var config = YamlSection.Load(directory, "config", optional: false);
         var provider = ProviderOptions.Read(config.RequiredSection("provider"));
-        var gateway = GatewayOptions.Read(config.Section("gateway"));
+        var gateway = GatewayOptions.Read(config.Section("gateway"), directory);
         var instances = InstanceOptions.Read(config.Section("userInstances"));
         var services = config.Section("services");
         var fileSystems = FileSystemOptions.None;

@@ -7,6 +7,8 @@ using Microsoft.Extensions.Logging;
 using UcloudIm.Configuration;
 using UcloudIm.Gateway.Auth;
 using UcloudIm.Gateway.Forwarding;
+using UcloudIm.Gateway.Listeners;
+using UcloudIm.Gateway.Tunnel;
 using UcloudIm.Gateway.Routing;
 using UcloudIm.Gateway.ServerLink;
 using UcloudIm.Hosting;
@@ -84,18 +86,51 @@ public static partial class GatewayHost
             k.Limits.MaxRequestHeadersTotalSize = 1 << 20;
             k.Limits.MaxRequestBodySize = null; // uploads stream through; instances set their own limits
             k.Listen(System.Net.IPAddress.Parse(config.Gateway.ListenAddress), config.Gateway.ListenPort);
+            if (config.Gateway.Tls is { } tls) ListenTls(k, tls);
+            if (config.Gateway.Proxy is { } proxy)
+                k.Listen(new TunnelEndPoint(proxy.Relay), lo => lo.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
         });
+        if (config.Gateway.Tls is not null) builder.Services.AddSingleton(config.Gateway.Tls);
+        builder.Services.AddSingleton<CertificateReloader>();
+        if (config.Gateway.Proxy is { } p)
+        {
+            builder.Services.AddSingleton(p);
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, TunnelListenerFactory>();
+        }
         var app = builder.Build();
         var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Gateway");
+        if (config.Gateway.Tls is not null) app.Services.GetRequiredService<CertificateReloader>().LoadOrThrow();
         app.UseWireErrors((ctx, e) => LogUnexpected(log, ctx.Request.Path, e));
+        if (config.Gateway.Tls is { } t) app.Use(HttpsRedirect.Middleware(t, config.Provider.SelfPublic));
         var pipeline = app.Services.GetRequiredService<GatewayPipeline>();
         app.Run(pipeline.InvokeAsync);
         LogListening(log, config.Gateway.ListenAddress, config.Gateway.ListenPort, config.Provider.Id);
+        if (config.Gateway.Tls is { } https) LogListeningTls(log, https.Address, https.Port, https.RedirectPort);
+        if (config.Gateway.Proxy is { } relay) LogProxyMode(log, relay.Relay.GetLeftPart(UriPartial.Path));
         return app;
+    }
+
+    /// <summary>HTTPS (HTTP/1.1 and HTTP/2 by ALPN) with the reloading certificate, and the plain port that only redirects.</summary>
+    private static void ListenTls(Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions k, TlsOptions tls)
+    {
+        k.Listen(System.Net.IPAddress.Parse(tls.Address), tls.Port, lo =>
+        {
+            lo.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http1AndHttp2;
+            var reloader = lo.ApplicationServices.GetRequiredService<CertificateReloader>();
+            lo.UseHttps(h => h.ServerCertificateSelector = (_, _) => reloader.Current());
+        });
+        if (tls.RedirectPort != 0)
+            k.Listen(System.Net.IPAddress.Parse(tls.RedirectAddress), tls.RedirectPort, lo => lo.Use(HttpsRedirect.MarkConnection));
     }
 
     [LoggerMessage(1, LogLevel.Information, "gateway listening on {Address}:{Port} for provider {ProviderId}")]
     private static partial void LogListening(ILogger logger, string address, int port, string providerId);
+
+    [LoggerMessage(3, LogLevel.Information, "HTTPS on {Address}:{Port}; plain HTTP on port {RedirectPort} only redirects (0: off)")]
+    private static partial void LogListeningTls(ILogger logger, string address, int port, int redirectPort);
+
+    [LoggerMessage(4, LogLevel.Information, "proxy mode: all traffic comes through the tunnel to {Relay}")]
+    private static partial void LogProxyMode(ILogger logger, string relay);
 
     [LoggerMessage(2, LogLevel.Error, "unexpected error serving {Path}")]
     private static partial void LogUnexpected(ILogger logger, Microsoft.AspNetCore.Http.PathString path, Exception e);

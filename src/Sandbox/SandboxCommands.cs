@@ -11,6 +11,7 @@ using UcloudIm.Hosting;
 using UcloudIm.Sandbox.Core;
 using UcloudIm.Sandbox.EndUser;
 using UcloudIm.Sandbox.Provider;
+using UcloudIm.Sandbox.Relay;
 
 namespace UcloudIm.Sandbox;
 
@@ -73,7 +74,9 @@ internal static class SandboxCommands
     {
         var listen = new Option<string>("--listen") { DefaultValueFactory = _ => "127.0.0.1:8800", Description = "address:port to serve Core's API on" };
         var providerUrl = new Option<string>("--provider-url") { Required = true, Description = "The provider's gateway, e.g. http://127.0.0.1:8889" };
-        var cmd = new Command("serve", "Run the sandbox Core") { listen, providerUrl };
+        var relay = new Option<bool>("--relay") { Description = "Also be the proxy-mode relay: the provider's gateway dials /relay/tunnel and /ucloud/… is sent through it" };
+        var providerCa = new Option<string?>("--provider-ca") { Description = "A PEM CA certificate to trust for the provider's HTTPS (a test or private CA)" };
+        var cmd = new Command("serve", "Run the sandbox Core") { listen, providerUrl, relay, providerCa };
         cmd.SetAction(async (p, ct) =>
         {
             var state = SandboxState.Load(p.GetValue(StateDir)!);
@@ -85,15 +88,20 @@ internal static class SandboxCommands
             builder.Services.AddSingleton<CallLog>();
             builder.Services.AddSingleton<TaskBoard>();
             builder.Services.AddSingleton<JobBoard>();
-            builder.Services.AddSingleton(sp => new StreamCaller(sp.GetRequiredService<TokenIssuer>(), sp.GetRequiredService<ProviderCaller>(), new Uri(p.GetValue(providerUrl)!)));
+            builder.Services.AddSingleton(sp => new StreamCaller(sp.GetRequiredService<TokenIssuer>(), sp.GetRequiredService<ProviderCaller>(), new Uri(p.GetValue(providerUrl)!), sp.GetRequiredService<ProviderTls>()));
+            var tls = new ProviderTls(p.GetValue(providerCa));
+            builder.Services.AddSingleton(tls);
             builder.Services.AddHttpClient<ProviderCaller>(c =>
             {
                 c.BaseAddress = new Uri(p.GetValue(providerUrl)!);
                 c.Timeout = TimeSpan.FromSeconds(30);
-            });
+            }).ConfigurePrimaryHttpMessageHandler(tls.CreateHandler);
+            if (p.GetValue(relay)) builder.Services.AddRelay();
             builder.WebHost.UseUrls("http://" + p.GetValue(listen));
             var app = builder.Build();
             app.UseWireErrors();
+            app.UseWebSockets();
+            if (p.GetValue(relay)) app.MapRelay();
             app.MapCoreEndpoints();
             app.MapCoreTaskEndpoints();
             app.MapEndUserEndpoints();

@@ -18,6 +18,9 @@ public sealed class SandboxState
     public RSA Key { get; }
     public string RefreshToken { get; }
 
+    /// <summary>What the provider's gateway presents to the relay in proxy mode (null for a state made before it).</summary>
+    public string? RelayToken => File.Exists(Path.Combine(Directory, "relay-token")) ? File.ReadAllText(Path.Combine(Directory, "relay-token")).Trim() : null;
+
     private SandboxState(string directory, string providerId, RSA key, string refreshToken)
     {
         Directory = directory;
@@ -46,6 +49,9 @@ public sealed class SandboxState
             WritePrivate(keyPath, rsa.ExportPkcs8PrivateKeyPem());
             WritePrivate(Path.Combine(directory, "refresh-token"), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
         }
+        // The relay's credential for the provider's gateway: made for states from before the relay as well.
+        if (!File.Exists(Path.Combine(directory, "relay-token")))
+            WritePrivate(Path.Combine(directory, "relay-token"), Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32)));
         File.WriteAllText(Path.Combine(directory, "provider-id"), providerId);
         var state = Load(directory);
         System.IO.Directory.CreateDirectory(imConfigDirectory);

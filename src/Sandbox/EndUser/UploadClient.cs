@@ -21,6 +21,9 @@ public sealed class UploadRefusedException(string message) : Exception(message);
 /// </summary>
 public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 1 << 20, int maxAttempts = 10)
 {
+    /// <summary>Connections are made through this (for a private CA); null: the defaults.</summary>
+    public HttpMessageInvoker? Invoker { get; init; }
+
     private int _sent, _skipped, _reconnects;
     private long _bytes;
 
@@ -83,7 +86,7 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
             connect.CancelAfter(TimeSpan.FromSeconds(30));
             try
             {
-                await socket.ConnectAsync(endpoint, connect.Token);
+                await socket.ConnectAsync(endpoint, Invoker, connect.Token);
             }
             catch (OperationCanceledException) when (!ct.IsCancellationRequested)
             {

@@ -14,8 +14,10 @@ public sealed record StreamAnswer(int Status, List<JsonNode> Messages, string? W
 /// and the user in usernameHint (URL-safe base64, as Core2 does), sends <c>{call, streamId, payload}</c>, and
 /// collects message payloads until the response frame. 449/503 get integration/init and another try.
 /// </summary>
-public sealed class StreamCaller(TokenIssuer issuer, ProviderCaller provider, Uri providerUrl)
+public sealed class StreamCaller(TokenIssuer issuer, ProviderCaller provider, Uri providerUrl, ProviderTls tls)
 {
+    private readonly HttpMessageInvoker _invoker = tls.CreateInvoker();
+
     public async Task<StreamAnswer> CallAsync(string username, string path, string call, JsonObject payload, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
@@ -36,7 +38,7 @@ public sealed class StreamCaller(TokenIssuer issuer, ProviderCaller provider, Ur
         var url = new UriBuilder(providerUrl) { Scheme = providerUrl.Scheme == "https" ? "wss" : "ws", Path = path, Query = $"usernameHint={hint}" }.Uri;
         try
         {
-            await socket.ConnectAsync(url, ct);
+            await socket.ConnectAsync(url, _invoker, ct);
         }
         catch (WebSocketException e)
         {

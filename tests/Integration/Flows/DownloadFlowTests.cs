@@ -10,8 +10,6 @@ namespace UcloudIm.Tests.Integration.Flows;
 [Collection(StackCollection.Name)]
 public sealed class DownloadFlowTests(Stack stack)
 {
-    private static readonly HttpClient Browser = new() { Timeout = TimeSpan.FromSeconds(30) };
-
     private async Task<string> LinkFor(TestUser user, string path)
     {
         var answer = await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = path });
@@ -36,7 +34,7 @@ public sealed class DownloadFlowTests(Stack stack)
         var link = await LinkFor(user, $"/{user.Drive}/data.bin");
         Assert.DoesNotContain("Authorization", link);
 
-        var whole = await Browser.GetAsync(link);
+        var whole = await stack.Browser.GetAsync(link);
         Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
         Assert.Equal(data, await whole.Content.ReadAsByteArrayAsync());
 
@@ -44,7 +42,7 @@ public sealed class DownloadFlowTests(Stack stack)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, link);
             request.Headers.Range = new RangeHeaderValue(from, to);
-            var part = await Browser.SendAsync(request);
+            var part = await stack.Browser.SendAsync(request);
             Assert.Equal(HttpStatusCode.PartialContent, part.StatusCode);
             var end = to ?? data.Length - 1;
             Assert.Equal(data[(int)from..((int)end + 1)], await part.Content.ReadAsByteArrayAsync());
@@ -52,7 +50,7 @@ public sealed class DownloadFlowTests(Stack stack)
         }
         using var beyond = new HttpRequestMessage(HttpMethod.Get, link);
         beyond.Headers.Range = new RangeHeaderValue(5_000_000, null);
-        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, (await Browser.SendAsync(beyond)).StatusCode);
+        Assert.Equal(HttpStatusCode.RequestedRangeNotSatisfiable, (await stack.Browser.SendAsync(beyond)).StatusCode);
     }
 
     [Fact]
@@ -62,7 +60,7 @@ public sealed class DownloadFlowTests(Stack stack)
         const string name = "résumé \"final\" v2 ✓.txt";
         await WriteAs(user, name, "hello"u8.ToArray());
         var link = await LinkFor(user, $"/{user.Drive}/{name}");
-        var response = await Browser.GetAsync(link);
+        var response = await stack.Browser.GetAsync(link);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var disposition = response.Content.Headers.ContentDisposition!;
         Assert.Equal("attachment", disposition.DispositionType);
@@ -79,7 +77,7 @@ public sealed class DownloadFlowTests(Stack stack)
         var link = await LinkFor(alice, $"/{alice.Drive}/secret.txt");
         var bobsHint = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(bob.UcloudName)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         var hijacked = System.Text.RegularExpressions.Regex.Replace(link, "usernameHint=[^&]*", "usernameHint=" + bobsHint);
-        var response = await Browser.GetAsync(hijacked);
+        var response = await stack.Browser.GetAsync(hijacked);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("belongs to another user", await response.Content.ReadAsStringAsync());
     }
@@ -91,11 +89,11 @@ public sealed class DownloadFlowTests(Stack stack)
         await WriteAs(user, "f.txt", "x"u8.ToArray());
         var link = await LinkFor(user, $"/{user.Drive}/f.txt");
         var tampered = link.Replace("token=", "token=A", StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.Forbidden, (await Browser.GetAsync(tampered)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await stack.Browser.GetAsync(tampered)).StatusCode);
 
         await stack.Cli("instances", "stop", "--ucloud-name", user.UcloudName);
         Assert.Null(await stack.InstanceOf(user));
-        var again = await Browser.GetAsync(link);
+        var again = await stack.Browser.GetAsync(link);
         Assert.Equal(HttpStatusCode.OK, again.StatusCode);
         Assert.Equal("x", await again.Content.ReadAsStringAsync());
     }
@@ -109,7 +107,7 @@ public sealed class DownloadFlowTests(Stack stack)
         await WriteAs(user, "slow.bin", data);
         var link = await LinkFor(user, $"/{user.Drive}/slow.bin");
         var pid = (await stack.InstanceOf(user))!.SudoPid;
-        using var response = await Browser.GetAsync(link, HttpCompletionOption.ResponseHeadersRead);
+        using var response = await stack.Browser.GetAsync(link, HttpCompletionOption.ResponseHeadersRead);
         await using var body = await response.Content.ReadAsStreamAsync();
         using var received = new MemoryStream();
         var buffer = new byte[64 << 10];
@@ -133,7 +131,7 @@ public sealed class DownloadFlowTests(Stack stack)
         await WriteAs(user, "f.txt", "x"u8.ToArray());
         var link = await LinkFor(user, $"/{user.Drive}/f.txt");
         await Task.Delay(Stack.LinkLifetime + TimeSpan.FromSeconds(1.5));
-        var response = await Browser.GetAsync(link);
+        var response = await stack.Browser.GetAsync(link);
         Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
         Assert.Contains("expired", await response.Content.ReadAsStringAsync());
     }

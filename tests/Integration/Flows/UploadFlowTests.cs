@@ -76,11 +76,11 @@ public sealed partial class UploadFlowTests(Stack stack) : IDisposable
         var files = UploadClient.Collect(Path.Combine(_local, "tree"));
 
         var endpoint = await EndpointFor(user, $"/{user.Drive}/tree", "FOLDER", "MERGE_RENAME");
-        var first = await new UploadClient(endpoint, sockets: 6).UploadAsync(files, TestContext.Current.CancellationToken);
+        var first = await new UploadClient(endpoint, sockets: 6) { Invoker = stack.Invoker }.UploadAsync(files, TestContext.Current.CancellationToken);
         Assert.Equal((41, 41, 0), (first.Files, first.Sent, first.Skipped));
         foreach (var f in files) Assert.Equal(Sha(f.LocalPath), Sha($"/home/{user.LocalName}/tree/{f.RelativePath}"));
 
-        var again = await new UploadClient(await EndpointFor(user, $"/{user.Drive}/tree", "FOLDER", "MERGE_RENAME"), sockets: 6)
+        var again = await new UploadClient(await EndpointFor(user, $"/{user.Drive}/tree", "FOLDER", "MERGE_RENAME"), sockets: 6) { Invoker = stack.Invoker }
             .UploadAsync(files, TestContext.Current.CancellationToken);
         Assert.Equal((41, 0, 41), (again.Files, again.Sent, again.Skipped));
         Assert.Equal(0, again.BytesSent);
@@ -112,7 +112,7 @@ public sealed partial class UploadFlowTests(Stack stack) : IDisposable
         });
 
         var sudoPid = (await stack.InstanceOf(user))!.SudoPid;
-        var client = new UploadClient(endpoint, sockets: 1, chunkSize: 64 << 10);
+        var client = new UploadClient(endpoint, sockets: 1, chunkSize: 64 << 10) { Invoker = stack.Invoker };
         var upload = client.UploadAsync(UploadClient.Collect(local), TestContext.Current.CancellationToken);
         await Stack.WaitFor("a third of the file to be written", () =>
             Task.FromResult(Directory.GetFiles(home, ".big.bin.upload-*").Select(f => new FileInfo(f).Length).DefaultIfEmpty(0).Max() > size / 3),
@@ -196,11 +196,10 @@ public sealed partial class UploadFlowTests(Stack stack) : IDisposable
 
         using var socket = new ClientWebSocket();
         socket.Options.CollectHttpResponseDetails = true;
-        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(hijacked, TestContext.Current.CancellationToken));
+        await Assert.ThrowsAsync<WebSocketException>(() => socket.ConnectAsync(hijacked, stack.Invoker, TestContext.Current.CancellationToken));
         Assert.Equal(HttpStatusCode.Forbidden, socket.HttpStatusCode);
 
-        using var http = new HttpClient();
-        var plain = await http.GetAsync(new UriBuilder(hijacked) { Scheme = "http" }.Uri);
+        var plain = await stack.Browser.GetAsync(new UriBuilder(hijacked) { Scheme = hijacked.Scheme == "wss" ? "https" : "http" }.Uri);
         Assert.Equal(HttpStatusCode.Forbidden, plain.StatusCode);
         Assert.Contains("belongs to another user", await plain.Content.ReadAsStringAsync());
         Assert.False(File.Exists($"/home/{bob.LocalName}/x.txt"));
@@ -220,11 +219,11 @@ public sealed partial class UploadFlowTests(Stack stack) : IDisposable
     }
 
     /// <summary>Lists, waits for the answer, optionally acts, sends one chunk; returns how the provider closed.</summary>
-    private static async Task<(WebSocketCloseStatus? Status, string Reason)> SendRaw(Uri endpoint, List<ListingEntry> listing, int fileId, byte[] data, Func<Task>? afterOk = null)
+    private async Task<(WebSocketCloseStatus? Status, string Reason)> SendRaw(Uri endpoint, List<ListingEntry> listing, int fileId, byte[] data, Func<Task>? afterOk = null)
     {
         var ct = TestContext.Current.CancellationToken;
         using var socket = new ClientWebSocket();
-        await socket.ConnectAsync(endpoint, ct);
+        await socket.ConnectAsync(endpoint, stack.Invoker, ct);
         await socket.SendAsync(UploadProtocol.Listing(listing), WebSocketMessageType.Binary, true, ct);
         var buffer = new byte[4096];
         var r = await socket.ReceiveAsync(buffer, ct);

@@ -9,13 +9,22 @@ using UcloudIm.Hosting;
 
 namespace UcloudIm.Tests.Integration.Support;
 
+/// <summary>How the tests reach the provider: the matrix every flow runs in (UCIM_NETWORK_MODE).</summary>
+public enum NetworkMode { Direct, Proxy }
+
 /// <summary>
 /// The whole system on this machine, from the installed binaries: two sandbox Cores, the server (as
 /// ucloud), a gateway that answers 449 and one that holds the first request (both as ucloud-gw), with a
 /// short idle timeout and group check so that reaping and restarts can be seen in seconds.
+/// In direct mode the gateways serve HTTPS with a throwaway CA's certificate (and redirect plain HTTP);
+/// in proxy mode each sandbox is also the relay, and its gateway dials out to it: every call then goes
+/// sandbox → relay → tunnel → gateway. The tests are the same in both.
 /// </summary>
 public sealed class Stack : IAsyncLifetime
 {
+    public static NetworkMode Mode { get; } =
+        Environment.GetEnvironmentVariable("UCIM_NETWORK_MODE")?.ToLowerInvariant() == "proxy" ? NetworkMode.Proxy : NetworkMode.Direct;
+
     public const string ProviderId = "ittest";
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromSeconds(4);
     public static readonly TimeSpan LinkLifetime = TimeSpan.FromSeconds(8);
@@ -35,6 +44,19 @@ public sealed class Stack : IAsyncLifetime
     public string LogDir => Path.Combine(Root, "log");
     public int GatewayPort { get; private set; }
     public int HoldGatewayPort { get; private set; }
+    public int TlsPort { get; private set; }
+    public int HoldTlsPort { get; private set; }
+    public int RedirectPort { get; private set; }
+    public TestCertificates Certificates { get; } = new();
+    public string CaFile => Path.Combine(Root, "ca.pem");
+    /// <summary>Trusts the test CA: every client of the provider is made from it.</summary>
+    public UcloudIm.Sandbox.Provider.ProviderTls Tls { get; private set; } = null!;
+    public HttpMessageInvoker Invoker { get; private set; } = null!;
+    /// <summary>A browser: follows the provider's links (downloads) with the test CA trusted.</summary>
+    public HttpClient Browser { get; private set; } = null!;
+    /// <summary>Where Core and browsers reach the provider: the gateway's HTTPS, or the relay.</summary>
+    public Uri ProviderUrl => Mode == NetworkMode.Proxy ? new Uri($"http://127.0.0.1:{SandboxPort}") : new Uri($"https://127.0.0.1:{TlsPort}");
+    private Uri HoldProviderUrl => Mode == NetworkMode.Proxy ? new Uri($"http://127.0.0.1:{HoldSandboxPort}") : new Uri($"https://127.0.0.1:{HoldTlsPort}");
     public int SandboxPort { get; private set; }
     public int HoldSandboxPort { get; private set; }
     public HttpClient Sandbox { get; private set; } = null!;
@@ -57,8 +79,20 @@ public sealed class Stack : IAsyncLifetime
         File.SetUnixFileMode(Path.Combine(Root, "state"), (UnixFileMode)0b111_000_000);
 
         (GatewayPort, HoldGatewayPort, SandboxPort, HoldSandboxPort) = (FreePort(), FreePort(), FreePort(), FreePort());
+        (TlsPort, HoldTlsPort, RedirectPort) = (FreePort(), FreePort(), FreePort());
         await Shell.Ok(Path.Combine(Prefix, "sandbox/ucloud-sandbox"), "--state-dir", SandboxState, "init", "--provider-id", ProviderId, "--im-config-dir", ConfigDir);
         File.Copy(Path.Combine(ConfigDir, "ucloud_key.pub"), Path.Combine(HoldConfigDir, "ucloud_key.pub"));
+        File.WriteAllText(CaFile, Certificates.CaPem);
+        Tls = new UcloudIm.Sandbox.Provider.ProviderTls(CaFile);
+        Invoker = Tls.CreateInvoker();
+        Browser = new HttpClient(Tls.CreateHandler()) { Timeout = TimeSpan.FromSeconds(60) };
+        foreach (var dir in new[] { ConfigDir, HoldConfigDir })
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "tls"));
+            Certificates.WriteLeaf(Path.Combine(dir, "tls/cert.pem"), Path.Combine(dir, "tls/key.pem"));
+            File.Copy(Path.Combine(SandboxState, "relay-token"), Path.Combine(dir, "relay-token"));
+            await Shell.Ok("chown", "ucloud-gw:ucloud-gw", Path.Combine(dir, "relay-token"));
+        }
         await Shell.Ok("chown", "-R", "ucloud-sandbox:ucloud-sandbox", SandboxState);
         WriteConfig(ConfigDir, GatewayPort, hold: false);
         Directory.CreateDirectory(Path.Combine(ConfigDir, "applications"));
@@ -72,8 +106,9 @@ public sealed class Stack : IAsyncLifetime
         File.SetUnixFileMode(serverYml, (UnixFileMode)0b110_000_000);
         await Shell.Ok("chown", "ucloud:ucloud", serverYml);
 
-        Start("sandbox", "ucloud-sandbox", "sandbox/ucloud-sandbox", "--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{SandboxPort}", "--provider-url", $"http://127.0.0.1:{GatewayPort}");
-        Start("sandbox-hold", "ucloud-sandbox", "sandbox/ucloud-sandbox", "--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{HoldSandboxPort}", "--provider-url", $"http://127.0.0.1:{HoldGatewayPort}");
+        string[] sandboxMode = Mode == NetworkMode.Proxy ? ["--relay"] : ["--provider-ca", CaFile];
+        Start("sandbox", "ucloud-sandbox", "sandbox/ucloud-sandbox", ["--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{SandboxPort}", "--provider-url", ProviderUrl.ToString().TrimEnd('/'), .. sandboxMode]);
+        Start("sandbox-hold", "ucloud-sandbox", "sandbox/ucloud-sandbox", ["--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{HoldSandboxPort}", "--provider-url", HoldProviderUrl.ToString().TrimEnd('/'), .. sandboxMode]);
         Start("server", "ucloud", "server/ucloud-im-server", "--config-dir", ConfigDir);
         _server = new HttpClient(UnixSocketHttp.CreateHandler(Path.Combine(IpcDir, "server.sock"))) { BaseAddress = new Uri("http://server") };
         await WaitFor("server", async () => (await _server.GetAsync("/health")).IsSuccessStatusCode);
@@ -81,10 +116,12 @@ public sealed class Stack : IAsyncLifetime
         Start("gateway-hold", "ucloud-gw", "gateway/ucloud-im-gateway", "--config-dir", HoldConfigDir);
         Sandbox = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{SandboxPort}"), Timeout = TimeSpan.FromSeconds(60) };
         HoldSandbox = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HoldSandboxPort}"), Timeout = TimeSpan.FromSeconds(60) };
-        Gateway = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{GatewayPort}"), Timeout = TimeSpan.FromSeconds(60) };
-        using var holdGateway = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{HoldGatewayPort}") };
-        await WaitFor("gateway", async () => (await Gateway.GetAsync("/")).StatusCode == HttpStatusCode.NotFound);
-        await WaitFor("hold gateway", async () => (await holdGateway.GetAsync("/")).StatusCode == HttpStatusCode.NotFound);
+        Gateway = new HttpClient(Tls.CreateHandler()) { BaseAddress = ProviderUrl, Timeout = TimeSpan.FromSeconds(60) };
+        using var holdGateway = new HttpClient(Tls.CreateHandler()) { BaseAddress = HoldProviderUrl };
+        // Through the public way in (HTTPS, or relay and tunnel), not the loopback listener.
+        var unknown = $"/ucloud/{ProviderId}/nothing-here";
+        await WaitFor("gateway", async () => (await Gateway.GetAsync(unknown)).StatusCode == HttpStatusCode.Unauthorized);
+        await WaitFor("hold gateway", async () => (await holdGateway.GetAsync(unknown)).StatusCode == HttpStatusCode.Unauthorized);
         await WaitFor("sandbox", async () => (await Sandbox.GetAsync("/sandbox/calls")).IsSuccessStatusCode);
         await WaitFor("hold sandbox", async () => (await HoldSandbox.GetAsync("/sandbox/calls")).IsSuccessStatusCode);
     }
@@ -104,12 +141,29 @@ public sealed class Stack : IAsyncLifetime
           bash -c {{ script }}
         """;
 
+    private const string NetworkingStart = "  # networking {";
+    private const string NetworkingEnd = "  # } networking";
+
+    private string Networking(string dir, bool hold) => Mode == NetworkMode.Proxy
+        ? $"""
+          {NetworkingStart}
+            mode: proxy
+            proxy: {"{"} relay: "ws://127.0.0.1:{(hold ? HoldSandboxPort : SandboxPort)}/relay/tunnel", maxBackoff: 2s {"}"}
+          {NetworkingEnd}
+          """
+        : $"""
+          {NetworkingStart}
+            tls: {"{"} address: 127.0.0.1, port: {(hold ? HoldTlsPort : TlsPort)}, certificate: tls/cert.pem, key: {dir}/tls/key.pem, redirectPort: {(hold ? 0 : RedirectPort)} {"}"}
+            apps: {"{"} domain: {TestCertificates.AppsDomain}, sessionLifetime: 2m {"}"}
+          {NetworkingEnd}
+          """;
+
     private void WriteConfig(string dir, int gatewayPort, bool hold) => File.WriteAllText(Path.Combine(dir, "config.yml"), $"""
         provider:
           id: {ProviderId}
           hosts:
             ucloud: {"{"} address: 127.0.0.1, port: {SandboxPort}, scheme: http {"}"}
-            self: {"{"} address: 127.0.0.1, port: {gatewayPort}, scheme: http {"}"}
+            self: {"{"} address: 127.0.0.1, port: {(hold ? HoldProviderUrl : ProviderUrl).Port}, scheme: {(hold ? HoldProviderUrl : ProviderUrl).Scheme} {"}"}
           ipc:
             directory: {IpcDir}
           logs:
@@ -118,6 +172,7 @@ public sealed class Stack : IAsyncLifetime
           listen: {"{"} address: 127.0.0.1, port: {gatewayPort} {"}"}
           user: ucloud-gw
           holdUntilReady: {(hold ? "true" : "false")}
+        {Networking(dir, hold)}
         userInstances:
           executable: {Prefix}/bin/ucloud-im-user
           allowedGroup: ucloud-users
@@ -151,8 +206,12 @@ public sealed class Stack : IAsyncLifetime
         Directory.CreateDirectory(dir);
         var port = FreePort();
         File.Copy(Path.Combine(ConfigDir, "ucloud_key.pub"), Path.Combine(dir, "ucloud_key.pub"), overwrite: true);
-        File.WriteAllText(Path.Combine(dir, "config.yml"),
-            editConfig(File.ReadAllText(Path.Combine(ConfigDir, "config.yml")).Replace($"port: {GatewayPort} }}", $"port: {port} }}", StringComparison.Ordinal)));
+        // Its own plain listener only: the stack's gateway holds the HTTPS port and the relay's tunnel.
+        var text = File.ReadAllText(Path.Combine(ConfigDir, "config.yml"));
+        var start = text.IndexOf(NetworkingStart, StringComparison.Ordinal);
+        var end = text.IndexOf(NetworkingEnd, StringComparison.Ordinal) + NetworkingEnd.Length;
+        text = text[..start] + text[end..];
+        File.WriteAllText(Path.Combine(dir, "config.yml"), editConfig(text.Replace($"port: {GatewayPort} }}", $"port: {port} }}", StringComparison.Ordinal)));
         var daemon = Daemon.Start(name, "ucloud-gw", Path.Combine(LogDir, name + ".log"), Path.Combine(Prefix, "gateway/ucloud-im-gateway"), "--config-dir", dir);
         var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
         await WaitFor(name, async () => (await client.GetAsync("/")).StatusCode == HttpStatusCode.NotFound);
@@ -272,6 +331,9 @@ public sealed class Stack : IAsyncLifetime
         if (Environment.GetEnvironmentVariable("UCIM_KEEP_TEST_ROOT") is null) try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
         Sandbox?.Dispose();
         HoldSandbox?.Dispose();
+        Browser?.Dispose();
+        Invoker?.Dispose();
+        Certificates.Dispose();
         Gateway?.Dispose();
         _server?.Dispose();
     }
