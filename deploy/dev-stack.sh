@@ -3,7 +3,9 @@
 # a development configuration, demo users mapped and their home drives known to the sandbox.
 #   dev-stack.sh start | stop | status
 #   IM_CONFIG_DIR (default /etc/ucloud-im), PROVIDER_ID (default dev),
-#   GATEWAY_PORT (8889), SANDBOX_PORT (8800), IDLE_TIMEOUT (30m)
+#   GATEWAY_PORT (8889), SANDBOX_PORT (8800), TLS_PORT (8443), REDIRECT_PORT (8880), IDLE_TIMEOUT (30m)
+# Direct mode with a self-signed certificate (tls/ in the config dir; apps on *.apps.localhost), and the
+# sandbox is also the proxy-mode relay (a gateway with gateway.mode: proxy can dial it).
 set -euo pipefail
 LOG_TAG=dev-stack
 . "$(dirname "$0")/lib/common.sh"
@@ -13,6 +15,8 @@ CONFIG=${IM_CONFIG_DIR:-/etc/ucloud-im}
 PROVIDER=${PROVIDER_ID:-dev}
 GATEWAY_PORT=${GATEWAY_PORT:-8889}
 SANDBOX_PORT=${SANDBOX_PORT:-8800}
+TLS_PORT=${TLS_PORT:-8443}
+REDIRECT_PORT=${REDIRECT_PORT:-8880}
 DEMO_USERS_WITH_JOBS="alice bob"
 STATE=/var/lib/ucloud-sandbox
 RUN=/run/ucloud-im-dev
@@ -24,6 +28,18 @@ start_daemon() {
   alive "$RUN/$name.pid" && { log "$name already running"; return 0; }
   setsid setpriv --reuid="$user" --regid="$user" --init-groups -- "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! > "$RUN/$name.pid"
+}
+
+# A self-signed certificate for localhost, 127.0.0.1 and *.apps.localhost, kept once made; the key is the gateway's alone.
+dev_certificate() {
+  install -d -m 0755 "$CONFIG/tls"
+  [ -s "$CONFIG/tls/cert.pem" ] && [ -s "$CONFIG/tls/key.pem" ] && return 0
+  apt_install openssl
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=ucloud-im development" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:*.apps.localhost" \
+    -keyout "$CONFIG/tls/key.pem" -out "$CONFIG/tls/cert.pem" 2>/dev/null
+  chown ucloud-gw:ucloud-gw "$CONFIG/tls/key.pem" "$CONFIG/tls/cert.pem"
+  chmod 0600 "$CONFIG/tls/key.pem"; chmod 0644 "$CONFIG/tls/cert.pem"
 }
 
 start() {
@@ -43,6 +59,8 @@ provider:
 gateway:
   listen: { address: 127.0.0.1, port: $GATEWAY_PORT }
   user: ucloud-gw
+  tls: { address: 127.0.0.1, port: $TLS_PORT, redirectAddress: 127.0.0.1, redirectPort: $REDIRECT_PORT }
+  apps: { domain: apps.localhost }
 userInstances:
   executable: $PREFIX/bin/ucloud-im-user
   allowedGroup: ucloud-users
@@ -64,6 +82,7 @@ services:
         home: { entity: User, pattern: "/home/#{localUsername}", title: Home, freeQuota: 100 }
 CONF
   chmod 0644 "$CONFIG/config.yml"
+  dev_certificate
   install -d -m 0755 "$CONFIG/applications"
   # The example application (the same file a real installation starts from).
   install -m 0644 "$(dirname "$0")/config-example/applications/shell.yml" "$CONFIG/applications/shell.yml"
@@ -83,7 +102,7 @@ CONF
   chown ucloud:ucloud "$CONFIG/server.yml.new"; chmod 0600 "$CONFIG/server.yml.new"; mv "$CONFIG/server.yml.new" "$CONFIG/server.yml"
 
   start_daemon sandbox ucloud-sandbox "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" serve \
-    --listen "127.0.0.1:$SANDBOX_PORT" --provider-url "http://127.0.0.1:$GATEWAY_PORT"
+    --listen "127.0.0.1:$SANDBOX_PORT" --provider-url "http://127.0.0.1:$GATEWAY_PORT" --relay
   start_daemon server ucloud "$PREFIX/server/ucloud-im-server" --config-dir "$CONFIG"
   wait_for 60 "server socket" curl -sf --unix-socket /run/ucloud-im/server.sock http://server/health \
     || { tail -20 "$LOGS/server.log" >&2; die "the server did not start (log: $LOGS/server.log)"; }
@@ -98,7 +117,7 @@ CONF
     fi
     as ucloud-sandbox "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" drive add "home-$u" "/home/$u" --owner "$u"
   done
-  log "up: sandbox http://127.0.0.1:$SANDBOX_PORT, gateway http://127.0.0.1:$GATEWAY_PORT, logs in $LOGS"
+  log "up: sandbox http://127.0.0.1:$SANDBOX_PORT (also the relay), gateway http://127.0.0.1:$GATEWAY_PORT and https://127.0.0.1:$TLS_PORT (certificate $CONFIG/tls/cert.pem), logs in $LOGS"
 }
 
 stop() {

@@ -100,7 +100,7 @@ public sealed record GatewayOptions(
         var domain = s.RequiredString("domain").Trim('.').ToLowerInvariant();
         if (Uri.CheckHostName(domain) != UriHostNameType.Dns || !domain.Contains('.'))
             throw s.Error("domain", $"'{domain}' is not a DNS name with at least two labels");
-        var lifetime = s.Duration("sessionLifetime", TimeSpan.FromHours(8), TimeSpan.FromMinutes(1));
+        var lifetime = s.Duration("sessionLifetime", TimeSpan.FromHours(8), TimeSpan.FromSeconds(5));
         var publicPort = s.Int("publicPort", tls?.Port ?? 443, 1, 65535);
         s.Done();
         return new AppOptions(domain, lifetime, publicPort);

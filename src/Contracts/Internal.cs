@@ -71,3 +71,19 @@ public sealed record ServerStatus(string ProviderId, string Version, IReadOnlyLi
 
 /// <summary>Users with requests in flight at the gateway: their instances are busy even without new requests.</summary>
 public sealed record ActivityReport(IReadOnlyList<string> Usernames);
+
+/// <summary>An instance asks for its running job's web interface (rank's node, the port the job chose) to be reachable.</summary>
+public sealed record WebEndpointRequest(long SlurmId, int Rank, int Port);
+
+/// <summary>Where to send the user's browser: a one-time authorize link on the app's own domain.</summary>
+public sealed record WebEndpointResponse(string Domain, string RedirectClientTo);
+
+/// <summary>The gateway trades an authorize token for a session on that domain.</summary>
+public sealed record AppAuthorizeRequest(string Domain, string Token);
+
+public sealed record AppSession(string Session, long MaxAgeSeconds);
+
+/// <summary>The gateway asks where a session on a domain leads.</summary>
+public sealed record AppResolveRequest(string Domain, string Session);
+
+public sealed record AppTarget(string Host, int Port, long ExpiresAtMs);

@@ -71,6 +71,8 @@ public static partial class ServerHost
         builder.Services.AddSingleton<TasksRepository>();
         builder.Services.AddSingleton(jobSettings);
         builder.Services.AddSingleton<JobsRepository>();
+        builder.Services.AddSingleton<WebEndpointsRepository>();
+        builder.Services.AddSingleton<Apps.WebEndpoints>();
         builder.Services.AddSingleton<CommandRunner>();
         builder.Services.AddSingleton<Jobs.JobUpdateSender>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Jobs.JobUpdateSender>());

@@ -135,6 +135,7 @@ public static class InstanceHost
         app.MapSearchEndpoints(bootstrap.ProviderId);
         Jobs.JobEndpoints.MapJobEndpoints(app, bootstrap, me);
         Jobs.JobEndpoints.MapJobExtension(app, bootstrap);
+        Jobs.JobEndpoints.MapInteractiveSessions(app, bootstrap, me);
         Jobs.FollowEndpoint.MapFollowEndpoint(app, bootstrap, me);
         Log.Started(log, me.Name, me.Uid, bootstrap.UcloudUsername);
         return app;

@@ -25,7 +25,8 @@ public sealed partial class GatewayPipeline(
     InstanceInvokers instances,
     InFlightRequests inFlight,
     IHttpForwarder forwarder,
-    ILogger<GatewayPipeline> log)
+    ILogger<GatewayPipeline> log,
+    Apps.AppProxy? apps = null)
 {
     /// <summary>449: "the user is not ready"; Core then calls integration/init and retries.</summary>
     public const int UserNotReady = 449;
@@ -35,6 +36,12 @@ public sealed partial class GatewayPipeline(
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
+        // A job's web interface, on its own domain: sessions, not Core's tokens.
+        if (apps?.DomainOf(request.Host) is { } appDomain)
+        {
+            await apps.InvokeAsync(context, appDomain);
+            return;
+        }
         var decision = router.Decide(request.Path.Value ?? "/", Single(request.Headers["ucloud-username"]), Single(request.Query["usernameHint"]), request.Method);
         if (decision.Kind == RouteKind.NotFound)
         {

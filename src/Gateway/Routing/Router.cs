@@ -33,7 +33,8 @@ public sealed class Router(string providerId)
             return RouteDecision.Bad("UCloud-Username and usernameHint name different users");
         var user = fromHeader ?? fromHint;
         if (user is null) return RouteDecision.Bad("This endpoint acts for a user, but the request names none (UCloud-Username header or usernameHint)");
-        return RouteDecision.User(user, browser: method == "GET" && BrowserPaths.Contains(rest));
+        // A WebSocket over HTTP/2 (the proxy-mode tunnel, or a browser speaking h2) arrives as CONNECT.
+        return RouteDecision.User(user, browser: method is "GET" or "CONNECT" && BrowserPaths.Contains(rest));
     }
 
     public static bool IsServerPath(string rest)

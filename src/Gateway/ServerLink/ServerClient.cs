@@ -44,6 +44,41 @@ public sealed class ServerClient(HttpMessageInvoker server)
         response.EnsureSuccessStatusCode();
     }
 
+    /// <summary>A session for an app domain in exchange for its one-time link; the refusal's reason otherwise.</summary>
+    public async Task<(AppSession? Session, string? Refusal)> AuthorizeAppAsync(string domain, string token, CancellationToken ct)
+    {
+        using var response = await server.SendAsync(new HttpRequestMessage(HttpMethod.Post, "http://ucloud-im-server/internal/apps/authorize")
+        {
+            Content = JsonContent.Create(new AppAuthorizeRequest(domain, token), WireJson.Default.AppAuthorizeRequest),
+        }, ct);
+        if (response.IsSuccessStatusCode) return (await response.Content.ReadFromJsonAsync(WireJson.Default.AppSession, ct), null);
+        return (null, await WhyAsync(response, ct));
+    }
+
+    /// <summary>Where a session on an app domain leads; the refusal's reason otherwise.</summary>
+    public async Task<(AppTarget? Target, string? Refusal)> ResolveAppAsync(string domain, string session, CancellationToken ct)
+    {
+        using var response = await server.SendAsync(new HttpRequestMessage(HttpMethod.Post, "http://ucloud-im-server/internal/apps/resolve")
+        {
+            Content = JsonContent.Create(new AppResolveRequest(domain, session), WireJson.Default.AppResolveRequest),
+        }, ct);
+        if (response.IsSuccessStatusCode) return (await response.Content.ReadFromJsonAsync(WireJson.Default.AppTarget, ct), null);
+        return (null, await WhyAsync(response, ct));
+    }
+
+    private static async Task<string> WhyAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if ((int)response.StatusCode >= 500) throw new HttpRequestException($"the server answered {(int)response.StatusCode}");
+        try
+        {
+            return (await response.Content.ReadFromJsonAsync(WireJson.Default.WireError, ct))?.Why ?? "refused";
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return "refused";
+        }
+    }
+
     private Task<HttpResponseMessage> PostAsync(string path, string ucloudUsername, CancellationToken ct)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "http://ucloud-im-server" + path)

@@ -141,6 +141,15 @@ internal static class EndUserEndpoints
                 ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["requestedTime"] = new JsonObject { ["hours"] = 0, ["minutes"] = body.Minutes, ["seconds"] = 0 } }),
             }.ToJsonString(), ct));
         });
+        // "Open interface": the provider answers with the link the browser is sent to.
+        sandbox.MapPost("/users/{user}/jobs/{id}/open", async (string user, string id, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
+        {
+            var job = jobs.Find(id) ?? throw ImException.NotFound($"No job {id}");
+            return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/interactiveSession", new JsonObject
+            {
+                ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["rank"] = 0, ["sessionType"] = "WEB" }),
+            }.ToJsonString(), ct));
+        });
         sandbox.MapGet("/users/{user}/tasks", (string user, TaskBoard board) => TypedResults.Ok(board.Of(user)));
         sandbox.MapPost("/users/{user}/tasks/{id}/cancel", async (string user, string id, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsync(user, HttpMethod.Post, "tasks/pauseOrCancel",

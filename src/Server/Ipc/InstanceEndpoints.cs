@@ -55,6 +55,8 @@ internal static class InstanceEndpoints
             await extension.ExtendAsync((await CallerAsync(context, connections, instances, ct)).Uid, body.SlurmId, body.Minutes, ct);
             return TypedResults.Ok(new Empty());
         });
+        group.MapPost("/jobs/web", async (HttpContext context, WebEndpointRequest body, Apps.WebEndpoints web, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+            TypedResults.Ok(await web.RegisterAsync((await CallerAsync(context, connections, instances, ct)).Uid, body, ct)));
         group.MapGet("/drives/{id}", async (HttpContext context, string id, Core.CoreClient core, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
             TypedResults.Ok(await DriveAsync(await CallerAsync(context, connections, instances, ct), id, core, ct)));
         group.MapPost("/tasks/{id}/status", async (HttpContext context, string id, TaskStatusRequest body, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>

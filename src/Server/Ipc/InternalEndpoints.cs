@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using UcloudIm.Contracts;
+using UcloudIm.Configuration;
 using UcloudIm.Hosting;
+using UcloudIm.Persistence;
 using UcloudIm.Server.Connections;
 using UcloudIm.Server.Instances;
 
@@ -31,6 +33,21 @@ internal static class InternalEndpoints
         // The gateway holds a first request while the instance starts (gateway.holdUntilReady).
         app.MapPost("/internal/spawn", async (UsernameRequest body, InstanceManager instances, CancellationToken ct) =>
             TypedResults.Ok(await instances.EnsureRunningAsync(body.Username, ct)));
+
+        // Interactive applications: the gateway trades a one-time link for a session, and asks where a session leads.
+        app.MapPost("/internal/apps/authorize", async (AppAuthorizeRequest body, ImConfig config, WebEndpointsRepository web, CancellationToken ct) =>
+        {
+            var lifetime = config.Gateway.Apps?.SessionLifetime ?? throw ImException.NotFound("No interactive applications here");
+            var session = await web.AuthorizeAsync(body.Domain, body.Token, lifetime, ct)
+                ?? throw ImException.Forbidden("This link is not valid: it was used already, it expired (links last 5 minutes), or the job is not running. Open the application from UCloud again.");
+            return TypedResults.Ok(new AppSession(session, (long)lifetime.TotalSeconds));
+        });
+        app.MapPost("/internal/apps/resolve", async (AppResolveRequest body, WebEndpointsRepository web, CancellationToken ct) =>
+        {
+            var target = await web.ResolveAsync(body.Domain, body.Session, ct)
+                ?? throw ImException.Forbidden("No valid session for this application: it expired, it belongs to another application, or the job has ended. Open the application from UCloud again.");
+            return TypedResults.Ok(new AppTarget(target.Host, target.Port, target.SessionExpires.ToUnixTimeMilliseconds()));
+        });
 
         var cli = app.MapGroup("/cli");
         cli.MapGet("/users", async (ConnectionService connections, CancellationToken ct) =>

@@ -80,6 +80,56 @@ internal static class JobEndpoints
         });
     }
 
+    /// <summary>
+    /// jobs/interactiveSession for web interfaces: the job writes the port it listens on to
+    /// <c>allocated-port.txt</c> in its job folder (read here, as the user); the server makes the endpoint on
+    /// the job's own node and answers with the one-time link the browser is sent to.
+    /// </summary>
+    public static void MapInteractiveSessions(this IEndpointRouteBuilder app, InstanceBootstrap bootstrap, UnixUser me)
+    {
+        app.MapPost($"/ucloud/{bootstrap.ProviderId}/jobs/interactiveSession", async context =>
+        {
+            var settings = bootstrap.Jobs ?? throw ImException.BadRequest("This provider runs no jobs");
+            var server = context.RequestServices.GetService<ServerChannel>() ?? throw new ImException(503, "Interactive sessions are not available", "UNAVAILABLE");
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
+            var answers = new JsonArray();
+            foreach (var item in body?["items"]?.AsArray() ?? [])
+            {
+                var type = item?["sessionType"]?.ToString();
+                if (type != "WEB") throw ImException.BadRequest($"Session type '{type}' is not offered here; only WEB");
+                var coreId = item!["job"]?["id"]?.ToString();
+                var id = item["job"]?["providerGeneratedId"]?.ToString() ?? item["job"]?["status"]?["providerGeneratedId"]?.ToString();
+                if (coreId is null || !coreId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || id is null
+                    || !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var slurmId))
+                    throw ImException.BadRequest("The job has no id or no Slurm id (providerGeneratedId)");
+                var rank = (int)(item["rank"]?.GetValue<long>() ?? 0);
+                var port = await AllocatedPortAsync(Path.Combine(me.Home, settings.JobFolder, coreId, "allocated-port.txt"), context.RequestAborted);
+                var web = await server.OpenWebAsync(new WebEndpointRequest(slurmId, rank, port), context.RequestAborted);
+                answers.Add((JsonNode)new JsonObject
+                {
+                    ["session"] = new JsonObject { ["type"] = "web", ["jobId"] = coreId, ["rank"] = rank, ["redirectClientTo"] = web.RedirectClientTo },
+                });
+            }
+            await context.Response.WriteAsync(new JsonObject { ["responses"] = answers }.ToJsonString(), context.RequestAborted);
+        });
+    }
+
+    private static async Task<int> AllocatedPortAsync(string path, CancellationToken ct)
+    {
+        string text;
+        try
+        {
+            text = (await File.ReadAllTextAsync(path, ct)).Trim();
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ImException(409, "The application has not said which port it listens on yet (allocated-port.txt in its job folder); try again in a moment", "CONFLICT");
+        }
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+            throw ImException.BadRequest($"allocated-port.txt holds '{(text.Length > 20 ? text[..20] + "…" : text)}', not a port number");
+        return port;
+    }
+
     private static async Task<long> SubmitAsync(JsonObject job, JobSettings settings, InstanceBootstrap bootstrap, UnixUser me, CommandRunner runner, ServerChannel? server, CancellationToken ct)
     {
         var coreId = job["id"]?.ToString();

@@ -58,6 +58,13 @@ internal sealed class ServerChannel(HttpClient http)
         await ThrowIfFailed(response, ct);
     }
 
+    public async Task<WebEndpointResponse> OpenWebAsync(WebEndpointRequest request, CancellationToken ct)
+    {
+        using var response = await http.PostAsJsonAsync("/instance/jobs/web", request, WireJson.Default.WebEndpointRequest, ct);
+        await ThrowIfFailed(response, ct);
+        return (await response.Content.ReadFromJsonAsync(WireJson.Default.WebEndpointResponse, ct))!;
+    }
+
     public async Task PostStatusAsync(string id, TaskStatusRequest status, CancellationToken ct)
     {
         using var response = await http.PostAsJsonAsync($"/instance/tasks/{id}/status", status, WireJson.Default.TaskStatusRequest, ct);

@@ -10,20 +10,9 @@ namespace UcloudIm.Tests.Integration.Flows;
 [Collection(StackCollection.Name)]
 public sealed class DownloadFlowTests(Stack stack)
 {
-    private async Task<string> LinkFor(TestUser user, string path)
-    {
-        var answer = await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = path });
-        Assert.True(answer.Status == 200, answer.Why);
-        return answer.Body!["responses"]![0]!["endpoint"]!.GetValue<string>();
-    }
+    private Task<string> LinkFor(TestUser user, string path) => stack.DownloadLinkAsync(user, path);
 
-    private static async Task WriteAs(TestUser user, string name, byte[] data)
-    {
-        var path = $"/home/{user.LocalName}/{name}";
-        await File.WriteAllBytesAsync(path, data);
-        await Shell.Ok("chown", $"{user.LocalName}:{user.LocalName}", path);
-        await Shell.Ok("chmod", "0600", path);
-    }
+    private static Task WriteAs(TestUser user, string name, byte[] data) => Stack.WriteFileAsync(user, name, data);
 
     [Fact]
     public async Task A_file_downloads_whole_and_in_exact_ranges()

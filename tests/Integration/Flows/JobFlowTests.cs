@@ -7,20 +7,10 @@ namespace UcloudIm.Tests.Integration.Flows;
 [Collection(StackCollection.Name)]
 public sealed class JobFlowTests(Stack stack)
 {
-    private async Task<JsonNode> Start(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1")
-    {
-        var response = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs",
-            new StringContent(new JsonObject
-            {
-                ["application"] = "shell", ["version"] = "1", ["product"] = product, ["minutes"] = minutes,
-                ["parameters"] = new JsonObject { ["script"] = script, ["sleep"] = sleep.ToString(System.Globalization.CultureInfo.InvariantCulture) },
-            }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-    }
+    private Task<JsonNode> Start(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1") =>
+        stack.StartJobAsync(user, script, sleep, minutes, product);
 
-    private async Task<JsonNode> Job(TestUser user, string id) =>
-        JsonNode.Parse(await stack.Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs"))!
-            .AsArray().Single(j => j!["id"]!.ToString() == id)!;
+    private Task<JsonNode> Job(TestUser user, string id) => stack.JobAsync(user, id);
 
     private async Task<JsonNode> Final(TestUser user, string id, TimeSpan? timeout = null)
     {

@@ -154,7 +154,7 @@ public sealed class Stack : IAsyncLifetime
         : $"""
           {NetworkingStart}
             tls: {"{"} address: 127.0.0.1, port: {(hold ? HoldTlsPort : TlsPort)}, certificate: tls/cert.pem, key: {dir}/tls/key.pem, redirectPort: {(hold ? 0 : RedirectPort)} {"}"}
-            apps: {"{"} domain: {TestCertificates.AppsDomain}, sessionLifetime: 2m {"}"}
+            apps: {"{"} domain: {TestCertificates.AppsDomain}, sessionLifetime: 8s {"}"}
           {NetworkingEnd}
           """;
 
@@ -286,6 +286,42 @@ public sealed class Stack : IAsyncLifetime
         var node = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         return new SandboxAnswer(node["status"]!.GetValue<int>(), node["attempts"]!.GetValue<int>(), node["inits"]!.GetValue<int>(), node["body"]);
     }
+
+    /// <summary>Starts the shell application as an end-user would; the sandbox's answer (status, jobId).</summary>
+    public async Task<JsonNode> StartJobAsync(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1")
+    {
+        var response = await Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs",
+            new StringContent(new JsonObject
+            {
+                ["application"] = "shell", ["version"] = "1", ["product"] = product, ["minutes"] = minutes,
+                ["parameters"] = new JsonObject { ["script"] = script, ["sleep"] = sleep.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    /// <summary>The job as the sandbox's Core knows it, with every update the provider sent.</summary>
+    public async Task<JsonNode> JobAsync(TestUser user, string id) =>
+        JsonNode.Parse(await Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs"))!
+            .AsArray().Single(j => j!["id"]!.ToString() == id)!;
+
+    /// <summary>files/download through the sandbox: the signed link a browser follows.</summary>
+    public async Task<string> DownloadLinkAsync(TestUser user, string path)
+    {
+        var answer = await ActAsync(user, "files/download", new JsonObject { ["path"] = path });
+        if (answer.Status != 200) throw new InvalidOperationException($"files/download answered {answer.Status}: {answer.Why}");
+        return answer.Body!["responses"]![0]!["endpoint"]!.GetValue<string>();
+    }
+
+    /// <summary>A file in the user's home, owned by the user and readable only by them.</summary>
+    public static async Task WriteFileAsync(TestUser user, string name, byte[] data)
+    {
+        var path = $"/home/{user.LocalName}/{name}";
+        await File.WriteAllBytesAsync(path, data);
+        await Shell.Ok("chown", $"{user.LocalName}:{user.LocalName}", path);
+        await Shell.Ok("chmod", "0600", path);
+    }
+
+    public int GatewayPid => _daemons.First(d => d.Name == "gateway").Pid;
 
     public async Task<ServerStatus> StatusAsync() =>
         (await _server.GetFromJsonAsync("/cli/status", WireJson.Default.ServerStatus))!;

@@ -55,6 +55,13 @@ public sealed class RouterTests
     }
 
     [Fact]
+    public void An_upload_socket_over_http2_arrives_as_connect_and_is_still_browser_traffic()
+    {
+        Assert.True(_router.Decide("/ucloud/dev/upload", null, Alice, "CONNECT").Browser);
+        Assert.False(_router.Decide("/ucloud/dev/files/browse", null, Alice, "CONNECT").Browser);
+    }
+
+    [Fact]
     public void Header_and_hint_naming_different_users_is_refused() =>
         Assert.Equal(RouteKind.BadRequest, _router.Decide("/ucloud/dev/files/browse", Alice, Bob).Kind);
 

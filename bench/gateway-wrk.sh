@@ -1,0 +1,113 @@
+#!/bin/bash
+# Requests per second and p99 latency with wrk, each beside a baseline from the same run (issue 5):
+#   1. a small upstream (nginx answering "hello") alone, through nginx as a TLS reverse proxy, and through
+#      the gateway's interactive-application route (TLS, session cookie, a real Slurm job's endpoint).
+#      Target: gateway >= 1.0x nginx.
+#   2. a small download from alice's user instance through the gateway's HTTPS (direct) and through the
+#      relay and the proxy-mode tunnel. Target: tunnel >= 0.5x direct.
+#   bash bench/gateway-wrk.sh      (as root; starts the dev stack; DURATION=10s CONNECTIONS=32)
+set -euo pipefail
+LOG_TAG=bench
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/deploy/lib/common.sh"
+need_root
+apt_install nginx-light wrk curl python3
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-32}
+UP=${UPSTREAM_PORT:-8892}; NGP=${NGINX_PROXY_PORT:-8893}; TUNNEL_GW_PORT=${TUNNEL_GATEWAY_PORT:-8894}
+CONFIG=${IM_CONFIG_DIR:-/etc/ucloud-im}
+SANDBOX=http://127.0.0.1:${SANDBOX_PORT:-8800}
+TLS=${TLS_PORT:-8443}
+bash "$ROOT/deploy/dev-stack.sh" start >/dev/null
+PROVIDER=$(cat /var/lib/ucloud-sandbox/provider-id)
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+WORK=$(mktemp -d); chmod 0755 "$WORK"
+cleanup() {
+  [ -s "$WORK/nginx.pid" ] && nginx -c "$WORK/nginx.conf" -s stop 2>/dev/null || true
+  [ -s "$WORK/gw.pid" ] && kill "$(cat "$WORK/gw.pid")" 2>/dev/null || true
+  [ -n "${JOB:-}" ] && curl -s -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/cancel" >/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cp "$CONFIG/tls/cert.pem" "$CONFIG/tls/key.pem" "$WORK/"; chmod 0644 "$WORK/key.pem"
+cat > "$WORK/nginx.conf" <<CONF
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  upstream small { server 127.0.0.1:$UP; keepalive 64; }
+  server { listen 127.0.0.1:$UP; location / { return 200 "hello\n"; } }
+  server {
+    listen 127.0.0.1:$NGP ssl http2;
+    ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
+    location / { proxy_pass http://small; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+CONF
+nginx -c "$WORK/nginx.conf"
+wait_for 10 nginx curl -sf "http://127.0.0.1:$UP/"
+
+# A real job of alice's whose "web interface" is the small upstream.
+JOB=$(curl -sf -X POST -H 'content-type: application/json' "$SANDBOX/sandbox/users/alice/jobs" \
+  -d "{\"application\":\"shell\",\"version\":\"1\",\"product\":\"standard-1\",\"minutes\":30,\"parameters\":{\"script\":\"echo $UP > allocated-port.txt; sleep 1800\",\"sleep\":\"0\"}}" \
+  | json 'd["jobId"]')
+running() { curl -sf "$SANDBOX/sandbox/users/alice/jobs" | json "[j['state'] for j in d if j['id']=='$JOB'][0]" | grep -qx RUNNING; }
+wait_for 60 "job $JOB to run" running || die "alice's job $JOB did not start"
+sleep 1
+LINK=$(curl -sf -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/open" | json 'd["body"]["responses"][0]["session"]["redirectClientTo"]')
+APP_HOST=$(echo "$LINK" | sed -E 's#https://([^:/]+).*#\1#')
+COOKIE=$(curl -s --cacert "$CONFIG/tls/cert.pem" --resolve "$APP_HOST:$TLS:127.0.0.1" -D - -o /dev/null "$LINK" \
+  | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
+[ -n "$COOKIE" ] || die "the authorize link gave no session cookie"
+curl -sf --cacert "$CONFIG/tls/cert.pem" --resolve "$APP_HOST:$TLS:127.0.0.1" -H "Cookie: $COOKIE" "https://$APP_HOST:$TLS/" | grep -qx hello \
+  || die "the app route does not reach the upstream"
+
+# A tiny file of alice's and its download link; and a second gateway, in proxy mode, dialling the sandbox's relay.
+install -o alice -g alice -m 0644 /dev/null /home/alice/hello.txt; echo hello > /home/alice/hello.txt
+DL=$(curl -sf -X POST -H 'content-type: application/json' -d '{"path":"/home-alice/hello.txt"}' "$SANDBOX/sandbox/users/alice/files/download" \
+  | json 'd["body"]["responses"][0]["endpoint"]' | sed -E 's#^https?://[^/]+##')
+GWC="$WORK/gw-config"; install -d -m 0755 "$GWC"
+cp "$CONFIG/ucloud_key.pub" "$GWC/"
+install -o ucloud-gw -g ucloud-gw -m 0600 /var/lib/ucloud-sandbox/relay-token "$GWC/relay-token"
+python3 - "$CONFIG/config.yml" "$GWC/config.yml" "$TUNNEL_GW_PORT" "${SANDBOX_PORT:-8800}" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+text = re.sub(r"\n  tls: .*", "", text)
+text = re.sub(r"\n  apps: .*", "", text)
+text = re.sub(r"  listen: \{[^}]*\}", "  listen: { address: 127.0.0.1, port: %s }\n  mode: proxy\n  proxy: { relay: \"ws://127.0.0.1:%s/relay/tunnel\" }" % (sys.argv[3], sys.argv[4]), text)
+open(sys.argv[2], "w").write(text)
+PY
+chmod 0644 "$GWC/config.yml"
+setsid setpriv --reuid=ucloud-gw --regid=ucloud-gw --init-groups -- /opt/ucloud-im/gateway/ucloud-im-gateway --config-dir "$GWC" >"$WORK/gw.log" 2>&1 </dev/null &
+echo $! > "$WORK/gw.pid"
+wait_for 30 "the tunnel" curl -sf "$SANDBOX$DL" || { cat "$WORK/gw.log" >&2; die "no answer through the tunnel"; }
+curl -sf --cacert "$CONFIG/tls/cert.pem" "https://127.0.0.1:$TLS$DL" >/dev/null || die "no answer from the gateway's HTTPS"
+
+# wrk's summary: requests/s and the 99th percentile in ms.
+measure() {
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" 2>&1 | awk '
+    /Requests\/sec/ {rps=$2}
+    $1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v}
+    /Non-2xx/ {bad=$NF}
+    END {printf "%.0f %.2f %d", rps, p99, bad}'
+}
+row() { printf '%-44s %10s %10s %8s\n' "$1" "$2" "$3" "$4"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a/b}'; }
+row "path" "req/s" "p99 ms" "ratio"
+read -r up_rps up_p99 up_bad < <(measure "http://127.0.0.1:$UP/")
+row "upstream alone (http)" "$up_rps" "$up_p99" "1.00x"
+read -r ng_rps ng_p99 ng_bad < <(measure "https://127.0.0.1:$NGP/")
+row "nginx -> upstream (https)" "$ng_rps" "$ng_p99" "$(ratio "$ng_rps" "$up_rps")"
+read -r gw_rps gw_p99 gw_bad < <(measure -H "Host: $APP_HOST" -H "Cookie: $COOKIE" "https://127.0.0.1:$TLS/")
+row "gateway app route -> upstream (https)" "$gw_rps" "$gw_p99" "$(ratio "$gw_rps" "$up_rps")"
+row "  gateway / nginx (target >= 1.0x)" "" "" "$(ratio "$gw_rps" "$ng_rps")"
+read -r d_rps d_p99 d_bad < <(measure "https://127.0.0.1:$TLS$DL")
+row "download via gateway https (direct)" "$d_rps" "$d_p99" "1.00x"
+read -r t_rps t_p99 t_bad < <(measure "$SANDBOX$DL")
+row "download via relay + tunnel (proxy)" "$t_rps" "$t_p99" "$(ratio "$t_rps" "$d_rps")"
+row "  tunnel / direct (target >= 0.5x)" "" "" "$(ratio "$t_rps" "$d_rps")"
+bad=$(( ${up_bad:-0} + ${ng_bad:-0} + ${gw_bad:-0} + ${d_bad:-0} + ${t_bad:-0} ))
+[ "$bad" -eq 0 ] || echo "warning: $bad responses were not 2xx; the figures above count them" >&2

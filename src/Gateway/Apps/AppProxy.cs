@@ -1,0 +1,172 @@
+using System.Collections.Concurrent;
+using System.Runtime.Versioning;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using UcloudIm.Configuration;
+using UcloudIm.Contracts;
+using UcloudIm.Gateway.Forwarding;
+using UcloudIm.Gateway.ServerLink;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace UcloudIm.Gateway.Apps;
+
+/// <summary>
+/// Requests for <c>*.apps-domain</c>: a job's web interface. The one-time link sets the session cookie
+/// (HttpOnly, Secure, SameSite=Lax, host-only, Max-Age in seconds) and redirects to <c>/</c>; afterwards
+/// every request and WebSocket must carry a session the server knows for this very domain, unexpired,
+/// while the job runs. The app never sees that cookie nor any identity header.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed partial class AppProxy(AppOptions apps, string providerId, ServerClient server, IHttpForwarder forwarder, TimeProvider time, ILogger<AppProxy> log)
+{
+    public const string CookieName = "ucloud-app-session";
+
+    /// <summary>Sessions are re-checked with the server at least this often (a job's end closes its app within it).</summary>
+    public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
+
+    private static readonly ForwarderRequestConfig RequestConfig = new() { ActivityTimeout = TimeSpan.FromMinutes(15) };
+
+    private readonly HttpMessageInvoker _upstream = new(new SocketsHttpHandler
+    {
+        UseProxy = false,
+        AllowAutoRedirect = false,
+        UseCookies = false,
+        AutomaticDecompression = System.Net.DecompressionMethods.None,
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+    }, disposeHandler: true);
+
+    private readonly ConcurrentDictionary<string, (AppTarget Target, DateTimeOffset Until)> _sessions = new(StringComparer.Ordinal);
+
+    /// <summary>The app domain a Host names (one label under the apps domain), or null.</summary>
+    public string? DomainOf(HostString host)
+    {
+        var name = host.Host.ToLowerInvariant();
+        var suffix = "." + apps.Domain;
+        if (!name.EndsWith(suffix, StringComparison.Ordinal) || name.Length == suffix.Length) return null;
+        return name[..^suffix.Length].Contains('.') ? null : name;
+    }
+
+    public async Task InvokeAsync(HttpContext context, string domain)
+    {
+        var ct = context.RequestAborted;
+        if (!context.Request.IsHttps)
+        {
+            await RefuseAsync(context, 403, "Applications are served over HTTPS only.");
+            return;
+        }
+        try
+        {
+            if (context.Request.Path == $"/ucloud/{providerId}/authorize-app")
+            {
+                await AuthorizeAsync(context, domain, ct);
+                return;
+            }
+            var session = context.Request.Cookies[CookieName];
+            if (string.IsNullOrEmpty(session))
+            {
+                await RefuseAsync(context, 403, "This application needs a session: open it from UCloud.");
+                return;
+            }
+            var (target, refusal) = await TargetAsync(domain, session, ct);
+            if (target is null)
+            {
+                LogRefused(log, domain, refusal!);
+                await RefuseAsync(context, 403, refusal!);
+                return;
+            }
+            var error = await forwarder.SendAsync(context, $"http://{target.Host}:{target.Port}", _upstream, RequestConfig, AppTransformer.Instance);
+            if (error != ForwarderError.None && !context.Response.HasStarted)
+                await RefuseAsync(context, 502, "The application does not answer (it may still be starting); try again in a moment.");
+        }
+        catch (HttpRequestException e)
+        {
+            LogServerUnavailable(log, e.Message);
+            if (!context.Response.HasStarted) await RefuseAsync(context, 503, "The provider is temporarily unavailable; try again shortly.");
+        }
+    }
+
+    private async Task AuthorizeAsync(HttpContext context, string domain, CancellationToken ct)
+    {
+        var token = context.Request.Query["token"].ToString();
+        if (token.Length is 0 or > 256)
+        {
+            await RefuseAsync(context, 400, "The link has no token.");
+            return;
+        }
+        var (session, refusal) = await server.AuthorizeAppAsync(domain, token, ct);
+        if (session is null)
+        {
+            LogRefused(log, domain, refusal!);
+            await RefuseAsync(context, 403, refusal!);
+            return;
+        }
+        context.Response.Cookies.Append(CookieName, session.Session, new CookieOptions
+        {
+            HttpOnly = true,
+            Secure = true,
+            SameSite = SameSiteMode.Lax,
+            Path = "/",
+            MaxAge = TimeSpan.FromSeconds(session.MaxAgeSeconds),
+            // No Domain: host-only, so no other app (and not the provider's own host) ever receives it.
+        });
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers["Referrer-Policy"] = "no-referrer";
+        context.Response.Redirect("/");
+    }
+
+    private async Task<(AppTarget?, string?)> TargetAsync(string domain, string session, CancellationToken ct)
+    {
+        var key = domain + " " + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(session)));
+        var now = time.GetUtcNow();
+        if (_sessions.TryGetValue(key, out var known) && known.Until > now) return (known.Target, null);
+        var (target, refusal) = await server.ResolveAppAsync(domain, session, ct);
+        if (target is null)
+        {
+            _sessions.TryRemove(key, out _);
+            return (null, refusal);
+        }
+        if (_sessions.Count > 10_000) _sessions.Clear();
+        var expires = DateTimeOffset.FromUnixTimeMilliseconds(target.ExpiresAtMs);
+        _sessions[key] = (target, expires < now + CacheFor ? expires : now + CacheFor);
+        return (target, null);
+    }
+
+    private static Task RefuseAsync(HttpContext context, int status, string why)
+    {
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "text/plain; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        return context.Response.WriteAsync(why + "\n", context.RequestAborted);
+    }
+
+    /// <summary>The request as the browser sent it, minus the gateway's session cookie and every identity header.</summary>
+    private sealed class AppTransformer : HttpTransformer
+    {
+        public static readonly AppTransformer Instance = new();
+
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            foreach (var h in IdentityTransformer.IdentityHeaders)
+            {
+                if (h != "authorization") httpContext.Request.Headers.Remove(h);
+            }
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+            proxyRequest.Headers.Remove("Cookie");
+            var others = httpContext.Request.Headers.Cookie.SelectMany(v => (v ?? "").Split(';'))
+                .Select(c => c.Trim())
+                .Where(c => c.Length > 0 && !c.StartsWith(CookieName + "=", StringComparison.Ordinal))
+                .ToList();
+            if (others.Count > 0) proxyRequest.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", others));
+            proxyRequest.Headers.Host = httpContext.Request.Host.Value;
+        }
+    }
+
+    [LoggerMessage(1, LogLevel.Information, "refused a request for {Domain}: {Why}")]
+    private static partial void LogRefused(ILogger logger, string domain, string why);
+
+    [LoggerMessage(2, LogLevel.Error, "the server cannot be reached: {Message}")]
+    private static partial void LogServerUnavailable(ILogger logger, string message);
+}

@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using UcloudIm.Tests.Integration.Support;
+
+namespace UcloudIm.Tests.Integration.Flows;
+
+/// <summary>
+/// A job's web interface on its own domain (direct mode): a real Slurm job tells its port, the gateway
+/// proxies to the job's node only with that job's session, which the one-time link sets.
+/// </summary>
+[Collection(StackCollection.Name)]
+public sealed class InteractiveAppTests(Stack stack)
+{
+    private const string Cookie = "ucloud-app-session";
+
+    [Fact]
+    public async Task A_jobs_web_interface_needs_its_own_unexpired_session()
+    {
+        Assert.SkipWhen(Stack.Mode == NetworkMode.Proxy, "interactive application domains need direct mode (wildcard DNS and certificate)");
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await StartUpstreamAsync(ct);
+        var port = new Uri(upstream.Urls.First()).Port;
+        var alice = await stack.CreateUserAsync();
+        var bob = await stack.CreateUserAsync();
+        var script = $"echo {port} > allocated-port.txt; sleep 300";
+        var a = (await stack.StartJobAsync(alice, script))["jobId"]!.ToString();
+        var b = (await stack.StartJobAsync(alice, script))["jobId"]!.ToString();
+        foreach (var id in new[] { a, b })
+            await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(alice, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+
+        // Bob cannot open Alice's job.
+        Assert.Equal(404, (await OpenAsync(bob, a)).Status);
+        var linkA = (await OpenAsync(alice, a)).Link!;
+        var linkB = (await OpenAsync(alice, b)).Link!;
+        var hostA = $"app-{a}-0.{TestCertificates.AppsDomain}";
+        Assert.StartsWith($"https://{hostA}:{stack.TlsPort}/ucloud/{Stack.ProviderId}/authorize-app?token=", linkA);
+
+        using var browser = AppBrowser();
+        var authorized = await browser.GetAsync(linkA, ct);
+        Assert.Equal(HttpStatusCode.Redirect, authorized.StatusCode);
+        Assert.Equal("/", authorized.Headers.Location!.OriginalString);
+        var setCookie = authorized.Headers.GetValues("Set-Cookie").Single();
+        var attributes = setCookie.Split(';').Select(p => p.Trim().ToLowerInvariant()).ToList();
+        Assert.Contains("httponly", attributes);
+        Assert.Contains("secure", attributes);
+        Assert.Contains("samesite=lax", attributes);
+        Assert.Contains("max-age=8", attributes);
+        Assert.DoesNotContain(attributes, p => p.StartsWith("domain=", StringComparison.Ordinal));
+        var sessionA = setCookie.Split(';')[0][(Cookie.Length + 1)..];
+        // The link works once.
+        Assert.Equal(HttpStatusCode.Forbidden, (await browser.GetAsync(linkA, ct)).StatusCode);
+
+        // With the session: the job's interface answers, and sees neither the session nor a forged identity.
+        var answer = await GetAsync(browser, hostA, "/hello?x=1", $"{Cookie}={sessionA}; theirs=1", ct);
+        Assert.Equal(HttpStatusCode.OK, answer.StatusCode);
+        var seen = JsonNode.Parse(await answer.Content.ReadAsStringAsync(ct))!;
+        Assert.Equal("/hello?x=1", seen["path"]!.ToString());
+        Assert.Equal("theirs=1", seen["cookie"]!.ToString());
+        Assert.Equal("", seen["ucloudUsername"]!.ToString());
+
+        // Without a session, with another job's session, or over plain HTTP: refused.
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(browser, hostA, "/hello", null, ct)).StatusCode);
+        var sessionB = (await browser.GetAsync(linkB, ct)).Headers.GetValues("Set-Cookie").Single().Split(';')[0][(Cookie.Length + 1)..];
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(browser, hostA, "/hello", $"{Cookie}={sessionB}", ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(browser, $"app-{b}-0.{TestCertificates.AppsDomain}", "/hello", $"{Cookie}={sessionB}", ct)).StatusCode);
+
+        // Expired (the test config gives sessions 8 s): refused, whatever the browser still sends.
+        await Task.Delay(TimeSpan.FromSeconds(9), ct);
+        var expired = await GetAsync(browser, hostA, "/hello", $"{Cookie}={sessionA}", ct);
+        Assert.Equal(HttpStatusCode.Forbidden, expired.StatusCode);
+        Assert.Contains("expired", await expired.Content.ReadAsStringAsync(ct));
+    }
+
+    private async Task<(int Status, string? Link)> OpenAsync(TestUser user, string jobId)
+    {
+        var response = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs/{jobId}/open", null);
+        var node = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+        return (node["status"]!.GetValue<int>(), node["body"]?["responses"]?[0]?["session"]?["redirectClientTo"]?.ToString());
+    }
+
+    private async Task<HttpResponseMessage> GetAsync(HttpClient browser, string host, string path, string? cookie, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{host}:{stack.TlsPort}{path}");
+        if (cookie is not null) request.Headers.Add("Cookie", cookie);
+        request.Headers.Add("ucloud-username", "Zm9yZ2Vk");
+        return await browser.SendAsync(request, ct);
+    }
+
+    /// <summary>A browser without a cookie jar that resolves every app domain to this machine, as wildcard DNS would.</summary>
+    private HttpClient AppBrowser()
+    {
+        var handler = stack.Tls.CreateHandler();
+        handler.ConnectCallback = async (context, ct) =>
+        {
+            var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            await socket.ConnectAsync(IPAddress.Loopback, context.DnsEndPoint.Port, ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        };
+        return new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    /// <summary>The job's "web interface": echoes what reached it.</summary>
+    private static async Task<WebApplication> StartUpstreamAsync(CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://0.0.0.0:0");
+        var app = builder.Build();
+        app.Run(context => context.Response.WriteAsync(new JsonObject
+        {
+            ["path"] = context.Request.Path + context.Request.QueryString,
+            ["cookie"] = context.Request.Headers.Cookie.ToString(),
+            ["ucloudUsername"] = context.Request.Headers["ucloud-username"].ToString(),
+        }.ToJsonString(), ct));
+        await app.StartAsync(ct);
+        return app;
+    }
+}

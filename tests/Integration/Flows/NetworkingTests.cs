@@ -1,0 +1,151 @@
+using System.Net;
+using System.Net.Security;
+using System.Security.Cryptography;
+using System.Text.Json.Nodes;
+using UcloudIm.Tests.Integration.Support;
+
+namespace UcloudIm.Tests.Integration.Flows;
+
+/// <summary>What each networking mode promises beyond the flows (which run in both): listeners, redirects, certificates, the tunnel.</summary>
+[Collection(StackCollection.Name)]
+public sealed class NetworkingTests(Stack stack)
+{
+    [Fact]
+    public async Task The_provider_listens_only_where_its_mode_says()
+    {
+        var user = await stack.CreateUserAsync();
+        Assert.Equal(200, (await stack.BrowseAsync(user)).Status);
+        var instance = (await stack.InstanceOf(user))!;
+        var gateway = Listeners.Of(stack.GatewayPid).Select(e => e.Port).Order().ToList();
+        if (Stack.Mode == NetworkMode.Proxy)
+        {
+            // The plain listener on loopback, and nothing else: every outside request comes down the tunnel.
+            Assert.Equal([stack.GatewayPort], gateway);
+        }
+        else
+        {
+            Assert.Equal(new[] { stack.GatewayPort, stack.TlsPort, stack.RedirectPort }.Order().ToList(), gateway);
+        }
+        foreach (var pid in new[] { stack.GatewayPid, stack.ServerPid }.Concat(Listeners.Tree(instance.SudoPid)))
+        {
+            foreach (var endpoint in Listeners.Of(pid))
+                Assert.True(IPAddress.IsLoopback(endpoint.Address), $"pid {pid} listens on {endpoint}, which is not loopback");
+        }
+    }
+
+    [Fact]
+    public async Task Plain_http_only_redirects_to_https()
+    {
+        Assert.SkipWhen(Stack.Mode == NetworkMode.Proxy, "direct mode only: proxy mode has no public listener");
+        using var plain = new HttpClient(new SocketsHttpHandler { AllowAutoRedirect = false });
+        var response = await plain.PostAsync($"http://127.0.0.1:{stack.RedirectPort}/ucloud/{Stack.ProviderId}/files/browse?itemsPerPage=5", new StringContent("{}"),
+            TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.PermanentRedirect, response.StatusCode);
+        Assert.Equal($"https://127.0.0.1:{stack.TlsPort}/ucloud/{Stack.ProviderId}/files/browse?itemsPerPage=5", response.Headers.Location!.ToString());
+        Assert.Equal("", await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task A_replaced_certificate_serves_new_connections_while_open_ones_finish()
+    {
+        Assert.SkipWhen(Stack.Mode == NetworkMode.Proxy, "direct mode only: proxy mode serves no certificate");
+        var ct = TestContext.Current.CancellationToken;
+        var user = await stack.CreateUserAsync();
+        var data = RandomNumberGenerator.GetBytes(32 << 20);
+        await Stack.WriteFileAsync(user, "cert.bin", data);
+        var link = await stack.DownloadLinkAsync(user, $"/{user.Drive}/cert.bin");
+
+        var (oldClient, oldSeen) = Recording();
+        using var response = await oldClient.GetAsync(link, HttpCompletionOption.ResponseHeadersRead, ct);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var received = new MemoryStream();
+        var buffer = new byte[1 << 20];
+        received.Write(buffer, 0, await body.ReadAsync(buffer, ct));
+
+        var fresh = stack.Certificates.WriteLeaf(Path.Combine(stack.ConfigDir, "tls/cert.pem"), Path.Combine(stack.ConfigDir, "tls/key.pem"), "renewed gateway");
+        Assert.NotEqual(fresh, oldSeen());
+        var (newClient, newSeen) = Recording();
+        Assert.Equal(HttpStatusCode.OK, (await newClient.GetAsync(link, ct)).StatusCode);
+        Assert.Equal(fresh, newSeen());
+
+        // The download that started under the old certificate finishes on its connection.
+        await body.CopyToAsync(received, ct);
+        Assert.Equal(data, received.ToArray());
+        oldClient.Dispose();
+        newClient.Dispose();
+    }
+
+    /// <summary>A client on its own connections that remembers the certificate the gateway presented.</summary>
+    private (HttpClient, Func<string?>) Recording()
+    {
+        string? seen = null;
+        var handler = stack.Tls.CreateHandler();
+        handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+        {
+            seen = certificate is null ? null : new System.Security.Cryptography.X509Certificates.X509Certificate2(certificate).Thumbprint;
+            return errors == SslPolicyErrors.None;
+        };
+        return (new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(60) }, () => seen);
+    }
+
+    [Fact]
+    public async Task A_tunnel_cut_mid_download_is_an_error_and_the_next_request_succeeds()
+    {
+        Assert.SkipWhen(Stack.Mode == NetworkMode.Direct, "proxy mode only");
+        var ct = TestContext.Current.CancellationToken;
+        var user = await stack.CreateUserAsync();
+        var data = RandomNumberGenerator.GetBytes(64 << 20);
+        await Stack.WriteFileAsync(user, "cut.bin", data);
+        var link = await stack.DownloadLinkAsync(user, $"/{user.Drive}/cut.bin");
+        var before = await RelayAsync();
+
+        using var response = await stack.Browser.GetAsync(link, HttpCompletionOption.ResponseHeadersRead, ct);
+        await using var body = await response.Content.ReadAsStreamAsync(ct);
+        var buffer = new byte[256 << 10];
+        var received = await body.ReadAsync(buffer, ct);
+        var cut = await stack.Sandbox.PostAsync("/sandbox/relay/cut", null, ct);
+        Assert.Equal(1, JsonNode.Parse(await cut.Content.ReadAsStringAsync(ct))!["live"]!.GetValue<int>());
+        var failed = await Record.ExceptionAsync(async () =>
+        {
+            int n;
+            while ((n = await body.ReadAsync(buffer, ct)) > 0) received += n;
+        });
+        // Either the read fails or the body ends short: the client never takes a cut body for the file.
+        Assert.True(failed is IOException or HttpRequestException || received < data.Length, $"read {received} of {data.Length} bytes after the cut, no error");
+
+        await Stack.WaitFor("the gateway to dial again", async () => (await stack.BrowseAsync(user, hold: false)).Status == 200, TimeSpan.FromSeconds(20));
+        var after = await RelayAsync();
+        Assert.Equal(1, after.Live);
+        Assert.True(after.Accepted > before.Accepted, "the gateway did not make a new tunnel");
+    }
+
+    [Fact]
+    public async Task A_hundred_requests_and_ten_websockets_share_one_tunnel()
+    {
+        Assert.SkipWhen(Stack.Mode == NetworkMode.Direct, "proxy mode only");
+        var user = await stack.CreateUserAsync();
+        for (var i = 0; i < 30; i++) await File.WriteAllTextAsync($"/home/{user.LocalName}/match-{i}.txt", "x");
+        await Shell.Ok("chown", "-R", $"{user.LocalName}:{user.LocalName}", $"/home/{user.LocalName}");
+        Assert.Equal(200, (await stack.BrowseAsync(user)).Status);
+        var before = await RelayAsync();
+
+        var browses = Enumerable.Range(0, 100).Select(_ => stack.BrowseAsync(user, hold: false)).ToList();
+        var searches = Enumerable.Range(0, 10).Select(_ => stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/files/search",
+            new StringContent(new JsonObject { ["path"] = $"/{user.Drive}", ["query"] = "match-" }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"))).ToList();
+        Assert.All(await Task.WhenAll(browses), b => Assert.Equal(200, b.Status));
+        foreach (var s in await Task.WhenAll(searches))
+        {
+            var answer = JsonNode.Parse(await s.Content.ReadAsStringAsync())!;
+            Assert.Equal(200, answer["status"]!.GetValue<int>());
+            Assert.Equal(30, answer["files"]!.AsArray().Count);
+        }
+        var after = await RelayAsync();
+        Assert.Equal((1, before.Accepted), (after.Live, after.Accepted));
+    }
+
+    private async Task<(int Live, long Accepted)> RelayAsync()
+    {
+        var node = JsonNode.Parse(await stack.Sandbox.GetStringAsync("/sandbox/relay"))!;
+        return (node["live"]!.GetValue<int>(), node["accepted"]!.GetValue<long>());
+    }
+}

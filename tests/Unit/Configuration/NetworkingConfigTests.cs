@@ -1,0 +1,67 @@
+using UcloudIm.Configuration;
+
+namespace UcloudIm.Tests.Unit.Configuration;
+
+/// <summary>gateway.mode, gateway.tls, gateway.proxy and gateway.apps: what each mode needs and refuses.</summary>
+public sealed class NetworkingConfigTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("imconf").FullName;
+
+    private const string Provider = """
+        provider:
+          id: dev
+          hosts:
+            ucloud: { address: 127.0.0.1, port: 8800, scheme: http }
+            self: { address: 127.0.0.1, port: 8889 }
+        gateway:
+
+        """;
+
+    private GatewayOptions Load(string gateway)
+    {
+        File.WriteAllText(Path.Combine(_dir, "config.yml"), Provider + gateway);
+        return ImConfig.Load(_dir, ConfigReader.Gateway).Gateway;
+    }
+
+    private ConfigException Refused(string gateway) => Assert.Throws<ConfigException>(() => Load(gateway));
+
+    [Fact]
+    public void Direct_mode_with_tls_has_documented_defaults_and_paths_in_the_config_dir()
+    {
+        var g = Load("  tls: {}\n  apps: { domain: Apps.Example.org }\n");
+        Assert.Equal(NetworkingMode.Direct, g.Mode);
+        Assert.Equal(new TlsOptions("0.0.0.0", 443, Path.Combine(_dir, "tls/fullchain.pem"), Path.Combine(_dir, "tls/privkey.pem"), "0.0.0.0", 80), g.Tls);
+        Assert.Equal(new AppOptions("apps.example.org", TimeSpan.FromHours(8), 443), g.Apps);
+        Assert.Null(g.Proxy);
+    }
+
+    [Fact]
+    public void Proxy_mode_reads_the_relay_and_the_token_file()
+    {
+        var g = Load("  mode: proxy\n  proxy: { relay: \"wss://relay.example.org/relay/tunnel\" }\n");
+        Assert.Equal(NetworkingMode.Proxy, g.Mode);
+        Assert.Equal(new Uri("wss://relay.example.org/relay/tunnel"), g.Proxy!.Relay);
+        Assert.Equal(Path.Combine(_dir, "relay-token"), g.Proxy.TokenFile);
+        Assert.Equal(TimeSpan.FromSeconds(30), g.Proxy.MaxBackoff);
+    }
+
+    [Theory]
+    [InlineData("  mode: proxy\n", "gateway.proxy", "is required in proxy mode")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\" }\n  tls: {}\n", "gateway.tls", "no public listener")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\" }\n  listen: { address: 0.0.0.0, port: 8889 }\n", "gateway.listen.address", "must be on loopback")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"ws://r.example.org/t\" }\n", "gateway.proxy.relay", "only allowed to a relay on loopback")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"https://r.example.org/t\" }\n", "gateway.proxy.relay", "not a wss:// URL")]
+    [InlineData("  proxy: { relay: \"wss://r.example.org/t\" }\n", "gateway.proxy", "only read in proxy mode")]
+    [InlineData("  apps: { domain: apps.example.org }\n", "gateway.apps", "needs gateway.tls")]
+    [InlineData("  tls: {}\n  apps: { domain: localhost }\n", "gateway.apps.domain", "at least two labels")]
+    [InlineData("  tls: { port: 443, redirectPort: 443 }\n", "gateway.tls.redirectPort", "must differ")]
+    [InlineData("  mode: tunnel\n", "gateway.mode", "expected one of")]
+    public void A_setting_the_mode_cannot_use_is_refused_by_name(string gateway, string key, string problem)
+    {
+        var e = Refused(gateway);
+        Assert.Equal(key, e.Key);
+        Assert.Contains(problem, e.Message);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, true);
+}
