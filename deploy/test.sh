@@ -1,7 +1,8 @@
 #!/bin/bash
 # The one test command: on a fresh Debian 12 machine, as root, install and start what the tests need
 # (a real Slurm with slurmdbd, sudo, the service accounts, PostgreSQL), install the module, and run every
-# test tier (unit, integration against real processes, sudo and users). Ends with "N passed, N failed".
+# test tier (unit, integration against real processes, sudo and users), the integration flows once per
+# networking mode (direct, then proxy). Ends with "N passed, N failed".
 set -euo pipefail
 LOG_TAG=test
 . "$(dirname "$0")/lib/common.sh"
@@ -16,8 +17,14 @@ UCIM_TEST_POSTGRES=$(bash "$D/postgres-up.sh")
 export UCIM_TEST_POSTGRES
 out=$(mktemp)
 set +e
+# Every tier, the end-to-end flows reaching the provider in direct mode (HTTPS)...
 dotnet test --solution "$ROOT/ucloud-im.slnx" -c Release 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
+# ...and the same flows again in proxy mode (through the sandbox's relay and the gateway's tunnel).
+UCIM_NETWORK_MODE=proxy dotnet test --project "$ROOT/tests/Integration/Integration.csproj" -c Release --no-build -- \
+  --filter-namespace UcloudIm.Tests.Integration.Flows --filter-namespace UcloudIm.Tests.Integration.Security 2>&1 | tee -a "$out"
+rc2=${PIPESTATUS[0]}
+[ "$rc" -ne 0 ] || rc=$rc2
 set -e
 # One closing line for any reader: the totals of every test assembly.
 awk '/^[[:space:]]*succeeded:/ {p+=$2} /^[[:space:]]*failed:/ {f+=$2} /^[[:space:]]*skipped:/ {s+=$2}

@@ -37,16 +37,28 @@ internal sealed class TunnelConnection : ConnectionContext
     public override void Abort(ConnectionAbortedException abortReason)
     {
         _closed.Cancel();
-        _stream.Dispose();
+        try { _stream.Dispose(); }
+        catch (Exception e) when (e is IOException or ObjectDisposedException) { }
     }
 
     public override async ValueTask DisposeAsync()
     {
-        await Transport.Input.CompleteAsync();
-        await Transport.Output.CompleteAsync();
-        await _stream.DisposeAsync();
-        await _closed.CancelAsync();
-        _done.TrySetResult();
+        try
+        {
+            // Completing the writer flushes what is left: on a dead tunnel that fails, and must not keep the
+            // listener from dialling again.
+            await Transport.Input.CompleteAsync();
+            await Transport.Output.CompleteAsync();
+            await _stream.DisposeAsync();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+        finally
+        {
+            await _closed.CancelAsync();
+            _done.TrySetResult();
+        }
         await base.DisposeAsync();
     }
 

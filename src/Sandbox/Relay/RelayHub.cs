@@ -70,8 +70,8 @@ public sealed class RelayHub
     {
         lock (_lock)
         {
-            foreach (var t in _live) t.Abort();
             var n = _live.Count(t => !t.Closed.IsCompleted);
+            foreach (var t in _live) t.Abort();
             _live.Clear();
             return n;
         }
