@@ -88,6 +88,16 @@ internal static class JobCommands
             $"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/jobs/{p.GetValue(id)}/extend", new JsonObject { ["minutes"] = p.GetValue(extendMinutes) }, ct)));
         yield return extend;
 
+        var open = new Command("open", "Open a running job's web interface: prints the one-time link a browser would be sent to") { user, id, url };
+        open.SetAction(async (p, ct) =>
+        {
+            var answer = await PostAsync(p.GetValue(url)!, $"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/jobs/{p.GetValue(id)}/open", null, ct);
+            if (answer["status"]?.GetValue<int>() != 200) return Report(answer);
+            Console.WriteLine(answer["body"]?["responses"]?[0]?["session"]?["redirectClientTo"]?.ToString());
+            return 0;
+        });
+        yield return open;
+
         var cancel = new Command("cancel", "Cancel a job") { user, id, url };
         cancel.SetAction(async (p, ct) => Report(await PostAsync(p.GetValue(url)!, $"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/jobs/{p.GetValue(id)}/cancel", null, ct)));
         yield return cancel;

@@ -260,8 +260,9 @@ internal static class SandboxCommands
         var sockets = new Option<int>("--sockets") { Description = "Parallel WebSockets", DefaultValueFactory = _ => 4 };
         var chunk = new Option<int>("--chunk-kib") { Description = "Chunk size in KiB", DefaultValueFactory = _ => 1024 };
         var policy = new Option<string>("--conflict") { Description = "RENAME, REJECT, REPLACE or MERGE_RENAME", DefaultValueFactory = _ => "RENAME" };
+        var ca = new Option<string?>("--provider-ca") { Description = "A PEM CA certificate to trust for the provider's HTTPS (a private or test CA)" };
         var cmd = new Command("upload", "Upload a file or folder as an end-user, over WEBSOCKET_V2 with parallel sockets; resumes after a dropped connection")
-            { User, local, target, Url, sockets, chunk, policy };
+            { User, local, target, Url, sockets, chunk, policy, ca };
         cmd.SetAction(async (p, ct) =>
         {
             var files = UploadClient.Collect(p.GetValue(local)!);
@@ -273,9 +274,11 @@ internal static class SandboxCommands
             var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
             if (answer["status"]?.GetValue<int>() != 200) return Print(answer);
             var endpoint = new Uri(answer["body"]!["responses"]![0]!["endpoint"]!.GetValue<string>());
+            using var invoker = new ProviderTls(p.GetValue(ca)).CreateInvoker();
             var client = new UploadClient(endpoint, p.GetValue(sockets), p.GetValue(chunk) * 1024)
             {
                 Progress = line => AnsiConsole.MarkupLineInterpolated($"[yellow]{line}[/]"),
+                Invoker = invoker,
             };
             var watch = System.Diagnostics.Stopwatch.StartNew();
             try

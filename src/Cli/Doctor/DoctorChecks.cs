@@ -55,11 +55,50 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
         findings.Add(new("allowed group", gid is not null, gid is null ? $"'{config.Instances.AllowedGroup}' does not exist" : $"{config.Instances.AllowedGroup} (gid {gid})",
             gid is null ? $"groupadd {config.Instances.AllowedGroup}, and add every mapped user to it" : null));
 
+        findings.Add(CheckNetworking(config.Gateway, gateway, DateTimeOffset.UtcNow));
         findings.Add(CheckBinary(config.Instances.Executable));
         findings.Add(await CheckSudoersAsync(config, service, ct));
         findings.Add(await CheckServerAsync(config, ct));
         findings.Add(await CheckSlurmAsync(ct));
         return findings;
+    }
+
+    /// <summary>Direct mode: the certificate pair loads, is the gateway's, and is not about to expire. Proxy mode: the relay token is the gateway's alone.</summary>
+    internal static Finding CheckNetworking(GatewayOptions gateway, UnixUser? gatewayUser, DateTimeOffset now)
+    {
+        if (gateway.Proxy is { } proxy)
+        {
+            var t = FileStat.Of(proxy.TokenFile, followLinks: true);
+            if (t is null) return new("networking (proxy)", false, $"{proxy.TokenFile} does not exist", "put the relay token the relay issued for this provider there (chmod 600, owned by the gateway's account)");
+            if ((t.Value.Mode & 0b000_010_111) != 0 || (gatewayUser is not null && t.Value.Uid != gatewayUser.Uid))
+                return new("networking (proxy)", false, $"{proxy.TokenFile} is mode {Convert.ToString(t.Value.Mode & 0x1ff, 8)}, uid {t.Value.Uid}",
+                    $"chown {gatewayUser?.Name ?? "ucloud-gw"}: {proxy.TokenFile}; chmod 600 {proxy.TokenFile}");
+            return new("networking (proxy)", true, $"relay {proxy.Relay.GetLeftPart(UriPartial.Path)}, token in {proxy.TokenFile}");
+        }
+        if (gateway.Tls is not { } tls)
+            return new("networking (direct)", true, $"plain HTTP on {gateway.ListenAddress}:{gateway.ListenPort} only; terminate TLS in front of it, or set gateway.tls");
+        System.Security.Cryptography.X509Certificates.X509Certificate2 cert;
+        try
+        {
+            cert = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPemFile(tls.CertificatePath, tls.KeyPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException or ArgumentException)
+        {
+            return new("networking (direct)", false, $"cannot use {tls.CertificatePath} with {tls.KeyPath}: {e.Message}", "install a matching certificate chain and key (PEM)");
+        }
+        using (cert)
+        {
+            var key = FileStat.Of(tls.KeyPath, followLinks: true);
+            if (key is { } k && ((k.Mode & 0b000_000_111) != 0 || (gatewayUser is not null && k.Uid != gatewayUser.Uid && k.Uid != 0)))
+                return new("networking (direct)", false, $"{tls.KeyPath} can be read by others (mode {Convert.ToString(k.Mode & 0x1ff, 8)})", $"chown {gatewayUser?.Name ?? "ucloud-gw"}: {tls.KeyPath}; chmod 600 {tls.KeyPath}");
+            var left = cert.NotAfter.ToUniversalTime() - now.UtcDateTime;
+            var names = cert.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectAlternativeNameExtension>().SelectMany(e => e.EnumerateDnsNames()).ToList();
+            var detail = $"HTTPS on {tls.Address}:{tls.Port} as {string.Join(", ", names.DefaultIfEmpty(cert.Subject))}, valid until {cert.NotAfter.ToUniversalTime():yyyy-MM-dd}";
+            if (left < TimeSpan.FromDays(14)) return new("networking (direct)", false, detail + (left < TimeSpan.Zero ? " (expired)" : $" ({left.TotalDays:0} days left)"), "renew the certificate; the gateway picks up the new files by itself");
+            if (gateway.Apps is { } apps && !names.Contains("*." + apps.Domain, StringComparer.OrdinalIgnoreCase))
+                return new("networking (direct)", false, detail, $"interactive applications are on *.{apps.Domain}, which the certificate does not cover");
+            return new("networking (direct)", true, detail);
+        }
     }
 
     /// <summary>The binary sudo runs as users must be root's alone: whoever can change it can become any user.</summary>

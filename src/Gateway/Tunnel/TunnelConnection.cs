@@ -12,12 +12,12 @@ namespace UcloudIm.Gateway.Tunnel;
 /// </summary>
 internal sealed class TunnelConnection : ConnectionContext
 {
-    private readonly Stream _stream;
+    private readonly UcloudIm.Hosting.WebSocketByteStream _stream;
     private readonly CancellationTokenSource _closed = new();
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private static long _next;
 
-    public TunnelConnection(Stream stream, EndPoint local)
+    public TunnelConnection(UcloudIm.Hosting.WebSocketByteStream stream, EndPoint local)
     {
         _stream = stream;
         Transport = new Duplex(
@@ -27,7 +27,8 @@ internal sealed class TunnelConnection : ConnectionContext
         ConnectionClosed = _closed.Token;
     }
 
-    public Task Closed => _done.Task;
+    /// <summary>Kestrel is done with the connection, or the WebSocket under it ended (whichever comes first).</summary>
+    public Task Closed => Task.WhenAny(_done.Task, _stream.Closed);
 
     public override string ConnectionId { get; set; } = "tunnel-" + Interlocked.Increment(ref _next);
     public override IFeatureCollection Features { get; } = new FeatureCollection();

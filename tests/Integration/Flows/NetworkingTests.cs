@@ -50,10 +50,7 @@ public sealed class NetworkingTests(Stack stack)
     {
         Assert.SkipWhen(Stack.Mode == NetworkMode.Proxy, "direct mode only: proxy mode serves no certificate");
         var ct = TestContext.Current.CancellationToken;
-        var user = await stack.CreateUserAsync();
-        var data = RandomNumberGenerator.GetBytes(32 << 20);
-        await Stack.WriteFileAsync(user, "cert.bin", data);
-        var link = await stack.DownloadLinkAsync(user, $"/{user.Drive}/cert.bin");
+        var (_, data, link) = await FileWithLinkAsync(32 << 20);
 
         var (oldClient, oldSeen) = Recording();
         using var response = await oldClient.GetAsync(link, HttpCompletionOption.ResponseHeadersRead, ct);
@@ -93,10 +90,7 @@ public sealed class NetworkingTests(Stack stack)
     {
         Assert.SkipWhen(Stack.Mode == NetworkMode.Direct, "proxy mode only");
         var ct = TestContext.Current.CancellationToken;
-        var user = await stack.CreateUserAsync();
-        var data = RandomNumberGenerator.GetBytes(64 << 20);
-        await Stack.WriteFileAsync(user, "cut.bin", data);
-        var link = await stack.DownloadLinkAsync(user, $"/{user.Drive}/cut.bin");
+        var (user, data, link) = await FileWithLinkAsync(64 << 20);
         var before = await RelayAsync();
 
         using var response = await stack.Browser.GetAsync(link, HttpCompletionOption.ResponseHeadersRead, ct);
@@ -141,6 +135,15 @@ public sealed class NetworkingTests(Stack stack)
         }
         var after = await RelayAsync();
         Assert.Equal((1, before.Accepted), (after.Live, after.Accepted));
+    }
+
+    /// <summary>A fresh user with a random file of <paramref name="size"/> bytes, and its download link.</summary>
+    private async Task<(TestUser User, byte[] Data, string Link)> FileWithLinkAsync(int size)
+    {
+        var user = await stack.CreateUserAsync();
+        var data = RandomNumberGenerator.GetBytes(size);
+        await Stack.WriteFileAsync(user, "data.bin", data);
+        return (user, data, await stack.DownloadLinkAsync(user, $"/{user.Drive}/data.bin"));
     }
 
     private async Task<(int Live, long Accepted)> RelayAsync()

@@ -53,7 +53,7 @@ public sealed partial class UploadFlowTests(Stack stack) : IDisposable
         var user = await stack.CreateUserAsync();
         var local = LocalFile("data.bin", 20_000_003);
         var run = await Shell.Run(Path.Combine(Stack.Prefix, "sandbox/ucloud-sandbox"), "upload", user.UcloudName, local, $"/{user.Drive}/data.bin",
-            "--sandbox", stack.HoldSandbox.BaseAddress!.ToString().TrimEnd('/'), "--sockets", "3");
+            "--sandbox", stack.HoldSandbox.BaseAddress!.ToString().TrimEnd('/'), "--sockets", "3", "--provider-ca", stack.CaFile);
         Assert.True(run.Succeeded, run.Stdout + run.Stderr);
         Assert.Contains("1 sent", run.Stdout);
 

@@ -18,7 +18,7 @@ public sealed class TestCertificates : IDisposable
         request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        _ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+        _ca = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(90));
     }
 
     public string CaPem => _ca.ExportCertificatePem();
@@ -38,7 +38,7 @@ public sealed class TestCertificates : IDisposable
         request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_ca, true, false));
         var serial = RandomNumberGenerator.GetBytes(12);
         using var ecdsaCa = _ca.GetECDsaPrivateKey()!;
-        using var leaf = request.Create(_ca.SubjectName, X509SignatureGenerator.CreateForECDsa(ecdsaCa), DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(7), serial);
+        using var leaf = request.Create(_ca.SubjectName, X509SignatureGenerator.CreateForECDsa(ecdsaCa), DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(60), serial);
         // Written next to the target and renamed in, as certbot does: a reader never sees half a file.
         WriteAtomically(certPath, leaf.ExportCertificatePem() + "\n");
         WriteAtomically(keyPath, key.ExportPkcs8PrivateKeyPem() + "\n");
