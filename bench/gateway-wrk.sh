@@ -5,7 +5,7 @@
 #      Target: gateway >= 1.0x nginx.
 #   2. a small download from alice's user instance through the gateway's HTTPS (direct) and through the
 #      relay and the proxy-mode tunnel. Target: tunnel >= 0.5x direct.
-#   bash bench/gateway-wrk.sh      (as root; starts the dev stack; DURATION=10s CONNECTIONS=32)
+#   bash bench/gateway-wrk.sh      (as root; starts the dev stack; DURATION=10s WARMUP=3s CONNECTIONS=32)
 set -euo pipefail
 LOG_TAG=bench
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +22,7 @@ bash "$ROOT/deploy/dev-stack.sh" start >/dev/null
 PROVIDER=$(cat /var/lib/ucloud-sandbox/provider-id)
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-WORK=$(mktemp -d); chmod 0755 "$WORK"
+WORK=$(mktemp -d); chmod 0711 "$WORK"
 cleanup() {
   [ -s "$WORK/nginx.pid" ] && nginx -c "$WORK/nginx.conf" -s stop 2>/dev/null || true
   [ -s "$WORK/gw.pid" ] && kill "$(cat "$WORK/gw.pid")" 2>/dev/null || true
@@ -30,7 +30,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-cp "$CONFIG/tls/cert.pem" "$CONFIG/tls/key.pem" "$WORK/"; chmod 0644 "$WORK/key.pem"
+cp "$CONFIG/tls/fullchain.pem" "$WORK/cert.pem"; install -m 0600 "$CONFIG/tls/privkey.pem" "$WORK/key.pem"
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes auto;
 pid $WORK/nginx.pid;
@@ -59,10 +59,10 @@ wait_for 60 "job $JOB to run" running || die "alice's job $JOB did not start"
 sleep 1
 LINK=$(curl -sf -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/open" | json 'd["body"]["responses"][0]["session"]["redirectClientTo"]')
 APP_HOST=$(echo "$LINK" | sed -E 's#https://([^:/]+).*#\1#')
-COOKIE=$(curl -s --cacert "$CONFIG/tls/cert.pem" --resolve "$APP_HOST:$TLS:127.0.0.1" -D - -o /dev/null "$LINK" \
+COOKIE=$(curl -s --cacert "$CONFIG/tls/fullchain.pem" --resolve "$APP_HOST:$TLS:127.0.0.1" -D - -o /dev/null "$LINK" \
   | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
 [ -n "$COOKIE" ] || die "the authorize link gave no session cookie"
-curl -sf --cacert "$CONFIG/tls/cert.pem" --resolve "$APP_HOST:$TLS:127.0.0.1" -H "Cookie: $COOKIE" "https://$APP_HOST:$TLS/" | grep -qx hello \
+curl -sf --cacert "$CONFIG/tls/fullchain.pem" --resolve "$APP_HOST:$TLS:127.0.0.1" -H "Cookie: $COOKIE" "https://$APP_HOST:$TLS/" | grep -qx hello \
   || die "the app route does not reach the upstream"
 
 # A tiny file of alice's and its download link; and a second gateway, in proxy mode, dialling the sandbox's relay.
@@ -84,15 +84,17 @@ chmod 0644 "$GWC/config.yml"
 setsid setpriv --reuid=ucloud-gw --regid=ucloud-gw --init-groups -- /opt/ucloud-im/gateway/ucloud-im-gateway --config-dir "$GWC" >"$WORK/gw.log" 2>&1 </dev/null &
 echo $! > "$WORK/gw.pid"
 wait_for 30 "the tunnel" curl -sf "$SANDBOX$DL" || { cat "$WORK/gw.log" >&2; die "no answer through the tunnel"; }
-curl -sf --cacert "$CONFIG/tls/cert.pem" "https://127.0.0.1:$TLS$DL" >/dev/null || die "no answer from the gateway's HTTPS"
+curl -sf --cacert "$CONFIG/tls/fullchain.pem" "https://127.0.0.1:$TLS$DL" >/dev/null || die "no answer from the gateway's HTTPS"
 
-# wrk's summary: requests/s and the 99th percentile in ms.
+# wrk's summary: requests/s and the 99th percentile in ms, after a warm-up run (the .NET processes JIT and
+# tier up in their first seconds; nginx needs none, but gets the same).
 measure() {
+  wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-3s}" "$@" >/dev/null 2>&1 || true
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" 2>&1 | awk '
     /Requests\/sec/ {rps=$2}
     $1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v}
     /Non-2xx/ {bad=$NF}
-    END {printf "%.0f %.2f %d", rps, p99, bad}'
+    END {printf "%.0f %.2f %d\n", rps, p99, bad}'
 }
 row() { printf '%-44s %10s %10s %8s\n' "$1" "$2" "$3" "$4"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a/b}'; }

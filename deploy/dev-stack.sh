@@ -33,13 +33,13 @@ start_daemon() {
 # A self-signed certificate for localhost, 127.0.0.1 and *.apps.localhost, kept once made; the key is the gateway's alone.
 dev_certificate() {
   install -d -m 0755 "$CONFIG/tls"
-  [ -s "$CONFIG/tls/cert.pem" ] && [ -s "$CONFIG/tls/key.pem" ] && return 0
+  [ -s "$CONFIG/tls/fullchain.pem" ] && [ -s "$CONFIG/tls/privkey.pem" ] && return 0
   apt_install openssl
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 365 -subj "/CN=ucloud-im development" \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1,DNS:*.apps.localhost" \
-    -keyout "$CONFIG/tls/key.pem" -out "$CONFIG/tls/cert.pem" 2>/dev/null
-  chown ucloud-gw:ucloud-gw "$CONFIG/tls/key.pem" "$CONFIG/tls/cert.pem"
-  chmod 0600 "$CONFIG/tls/key.pem"; chmod 0644 "$CONFIG/tls/cert.pem"
+    -keyout "$CONFIG/tls/privkey.pem" -out "$CONFIG/tls/fullchain.pem" 2>/dev/null
+  chown ucloud-gw:ucloud-gw "$CONFIG/tls/privkey.pem" "$CONFIG/tls/fullchain.pem"
+  chmod 0600 "$CONFIG/tls/privkey.pem"; chmod 0644 "$CONFIG/tls/fullchain.pem"
 }
 
 start() {
@@ -117,7 +117,7 @@ CONF
     fi
     as ucloud-sandbox "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" drive add "home-$u" "/home/$u" --owner "$u"
   done
-  log "up: sandbox http://127.0.0.1:$SANDBOX_PORT (also the relay), gateway http://127.0.0.1:$GATEWAY_PORT and https://127.0.0.1:$TLS_PORT (certificate $CONFIG/tls/cert.pem), logs in $LOGS"
+  log "up: sandbox http://127.0.0.1:$SANDBOX_PORT (also the relay), gateway http://127.0.0.1:$GATEWAY_PORT and https://127.0.0.1:$TLS_PORT (certificate $CONFIG/tls/fullchain.pem), logs in $LOGS"
 }
 
 stop() {

@@ -39,7 +39,17 @@ public static partial class GatewayHost
             await Console.Error.WriteLineAsync($"ucloud-im-gateway: refusing to start: {refusal}");
             return 2;
         }
-        var app = Build(config, key, WebApplication.CreateSlimBuilder(ImHostDefaults.Options()));
+        WebApplication app;
+        try
+        {
+            app = Build(config, key, WebApplication.CreateSlimBuilder(ImHostDefaults.Options()));
+        }
+        catch (ConfigException e)
+        {
+            // The certificate pair is read while building: a missing or broken one is a configuration error too.
+            await Console.Error.WriteLineAsync($"ucloud-im-gateway: invalid configuration: {e.Message}");
+            return 2;
+        }
         await app.RunAsync();
         return 0;
     }
