@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Security;
 using System.Net.WebSockets;
 using System.Runtime.Versioning;
-using System.Security.Cryptography.X509Certificates;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using UcloudIm.Configuration;
@@ -18,6 +16,9 @@ namespace UcloudIm.Gateway.Tunnel;
 [SupportedOSPlatform("linux")]
 public sealed partial class TunnelListenerFactory(ProxyOptions options, ILogger<TunnelListenerFactory> log) : IConnectionListenerFactory, IConnectionListenerFactorySelector
 {
+    /// <summary>Dials the relay (its TLS trusting gateway.proxy.ca when set); lives as long as the gateway, as do the tunnels it opens.</summary>
+    private readonly HttpMessageInvoker _dialer = new(new SocketsHttpHandler { SslOptions = UcloudIm.Hosting.PrivateCa.ClientOptions(options.CaFile), UseProxy = false });
+
     public bool CanBind(EndPoint endpoint) => endpoint is TunnelEndPoint;
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken) =>
@@ -90,12 +91,11 @@ public sealed partial class TunnelListenerFactory(ProxyOptions options, ILogger<
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(10);
         socket.Options.KeepAliveTimeout = TimeSpan.FromSeconds(20);
         socket.Options.CollectHttpResponseDetails = true;
-        if (options.CaFile is not null) socket.Options.RemoteCertificateValidationCallback = ValidateAgainstCa;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(15));
         try
         {
-            await socket.ConnectAsync(endpoint.Relay, timeout.Token);
+            await socket.ConnectAsync(endpoint.Relay, _dialer, timeout.Token);
         }
         catch (Exception e) when (e is WebSocketException or HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested))
         {
@@ -132,18 +132,6 @@ public sealed partial class TunnelListenerFactory(ProxyOptions options, ILogger<
             problem = $"cannot read the relay token: {e.Message}";
             return null;
         }
-    }
-
-    private bool ValidateAgainstCa(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
-    {
-        if (errors == SslPolicyErrors.None) return true;
-        if (certificate is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != 0) return false;
-        using var ca = X509CertificateLoader.LoadCertificateFromFile(options.CaFile!);
-        using var custom = new X509Chain();
-        custom.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-        custom.ChainPolicy.CustomTrustStore.Add(ca);
-        custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-        return custom.Build(certificate as X509Certificate2 ?? X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
     }
 
     [LoggerMessage(1, LogLevel.Information, "tunnel to the relay {Relay} is up")]

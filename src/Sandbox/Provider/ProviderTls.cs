@@ -1,5 +1,4 @@
 using System.Net.Security;
-using System.Security.Cryptography.X509Certificates;
 
 namespace UcloudIm.Sandbox.Provider;
 
@@ -10,8 +9,6 @@ namespace UcloudIm.Sandbox.Provider;
 /// </summary>
 public sealed class ProviderTls(string? caFile)
 {
-    private readonly X509Certificate2? _ca = caFile is null ? null : X509CertificateLoader.LoadCertificateFromFile(caFile);
-
     public SocketsHttpHandler CreateHandler() => new()
     {
         SslOptions = Options(),
@@ -23,15 +20,5 @@ public sealed class ProviderTls(string? caFile)
     /// <summary>For <c>ClientWebSocket.ConnectAsync(uri, invoker, ct)</c>.</summary>
     public HttpMessageInvoker CreateInvoker() => new(CreateHandler(), disposeHandler: true);
 
-    public SslClientAuthenticationOptions Options()
-    {
-        var options = new SslClientAuthenticationOptions();
-        if (_ca is not null)
-        {
-            var policy = new X509ChainPolicy { TrustMode = X509ChainTrustMode.CustomRootTrust, RevocationMode = X509RevocationMode.NoCheck };
-            policy.CustomTrustStore.Add(_ca);
-            options.CertificateChainPolicy = policy;
-        }
-        return options;
-    }
+    public SslClientAuthenticationOptions Options() => UcloudIm.Hosting.PrivateCa.ClientOptions(caFile);
 }
