@@ -103,8 +103,11 @@ public static partial class GatewayHost
             if (config.Gateway.Proxy is { } proxy)
                 k.Listen(new TunnelEndPoint(proxy.Relay), lo => lo.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
         });
-        if (config.Gateway.Tls is not null) builder.Services.AddSingleton(config.Gateway.Tls);
-        builder.Services.AddSingleton<CertificateReloader>();
+        if (config.Gateway.Tls is not null)
+        {
+            builder.Services.AddSingleton(config.Gateway.Tls);
+            builder.Services.AddSingleton<CertificateReloader>();
+        }
         if (config.Gateway.Proxy is { } p)
         {
             builder.Services.AddSingleton(p);
