@@ -4,10 +4,12 @@ namespace UcloudIm.Persistence;
 
 public sealed record TrackedJob(string CoreId, long SlurmId, uint OwnerUid, string UcloudUsername, string State);
 
+public sealed record StateChange(string CoreId, string State, string Status);
+
 public sealed record JobUpdate(long Seq, string CoreId, string State, string Status, DateTimeOffset CreatedAt);
 
 /// <summary>
-/// Jobs and their state changes. A change is one transaction: the job's state and a new row in job_updates,
+/// Jobs and their state changes. A change is the job's state and a new row in job_updates (one poll's changes share a transaction),
 /// which stays until Core has accepted it. Sequence numbers only grow, so updates go out in order.
 /// </summary>
 public sealed class JobsRepository(Database db, TimeProvider time)
@@ -63,18 +65,29 @@ public sealed class JobsRepository(Database db, TimeProvider time)
             "from jobs where state not in ('SUCCESS', 'FAILURE', 'EXPIRED')", cancellationToken: ct))).Select(r => r.ToJob()).ToList();
     }
 
-    /// <summary>Records a new state (false if the job already has it, or is already final: a final state never changes).</summary>
-    public async Task<bool> RecordAsync(string coreId, string state, string status, CancellationToken ct)
+    /// <summary>
+    /// Records the new states of one poll in one transaction, so a poll that changes hundreds of jobs costs one
+    /// commit (one fsync), not one each. A change is skipped when the job already has that state or is already
+    /// final: a final state never changes. Returns how many jobs changed.
+    /// </summary>
+    public async Task<int> RecordAsync(IReadOnlyCollection<StateChange> changes, CancellationToken ct)
     {
+        if (changes.Count == 0) return 0;
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
-        var changed = await c.ExecuteAsync(new CommandDefinition(
-            "update jobs set state = @state, updated_at = @now where core_id = @coreId and state <> @state and state not in ('SUCCESS', 'FAILURE', 'EXPIRED')",
-            new { coreId, state, now }, tx, cancellationToken: ct));
-        if (changed == 1) await AddUpdate(c, tx, coreId, state, status, now, ct);
+        var count = 0;
+        foreach (var (coreId, state, status) in changes)
+        {
+            var changed = await c.ExecuteAsync(new CommandDefinition(
+                "update jobs set state = @state, updated_at = @now where core_id = @coreId and state <> @state and state not in ('SUCCESS', 'FAILURE', 'EXPIRED')",
+                new { coreId, state, now }, tx, cancellationToken: ct));
+            if (changed != 1) continue;
+            await AddUpdate(c, tx, coreId, state, status, now, ct);
+            count++;
+        }
         await tx.CommitAsync(ct);
-        return changed == 1;
+        return count;
     }
 
     public async Task<IReadOnlyList<JobUpdate>> UnsentAsync(int limit, CancellationToken ct)
@@ -87,9 +100,12 @@ public sealed class JobsRepository(Database db, TimeProvider time)
 
     public async Task MarkSentAsync(IEnumerable<long> seqs, CancellationToken ct)
     {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
         await c.ExecuteAsync(new CommandDefinition("update job_updates set sent_at = @now where seq = @seq",
-            seqs.Select(seq => new { seq, now = time.GetUtcNow().ToUnixTimeMilliseconds() }).ToList(), cancellationToken: ct));
+            seqs.Select(seq => new { seq, now }).ToList(), tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
     }
 
     public static bool IsFinal(string state) => Final.Contains(state);

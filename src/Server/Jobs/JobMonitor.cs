@@ -61,7 +61,7 @@ internal sealed partial class JobMonitor(ImConfig config, JobsRepository jobs, J
             }
         }
         var ask = new List<(TrackedJob Job, MappedState? FromQueue)>();
-        var changed = false;
+        var changes = new List<StateChange>();
         foreach (var job in active)
         {
             if (!queue.TryGetValue(job.SlurmId, out var e))
@@ -77,7 +77,7 @@ internal sealed partial class JobMonitor(ImConfig config, JobsRepository jobs, J
             var m = JobStateMapper.Map(e.State, null, e.Reason);
             if (m is null) continue;
             if (m.IsFinal) ask.Add((job, m)); // its exit code and who cancelled are in sacct
-            else changed |= await jobs.RecordAsync(job.CoreId, m.State, m.Status, ct);
+            else changes.Add(new StateChange(job.CoreId, m.State, m.Status));
         }
         if (ask.Count > 0)
         {
@@ -102,10 +102,10 @@ internal sealed partial class JobMonitor(ImConfig config, JobsRepository jobs, J
                 }
                 // squeue saw it end but accounting has no record yet: its state without the details.
                 m ??= fromQueue;
-                if (m is not null) changed |= await jobs.RecordAsync(job.CoreId, m.State, m.Status, ct);
+                if (m is not null) changes.Add(new StateChange(job.CoreId, m.State, m.Status));
             }
         }
-        if (changed) sender.Signal();
+        if (await jobs.RecordAsync(changes, ct) > 0) sender.Signal();
     }
 
     [LoggerMessage(90, LogLevel.Warning, "job monitor: {Command} failed ({Why}); no job states change until Slurm answers")]

@@ -1,68 +1,19 @@
-using Npgsql;
 using UcloudIm.Persistence;
 
 namespace UcloudIm.Tests.Integration.Persistence;
 
-/// <summary>
-/// The same repository tests on SQLite (always) and PostgreSQL (UCIM_TEST_POSTGRES, which deploy/test.sh sets
-/// after starting Debian's PostgreSQL; in CI its absence is a failure, not a skip).
-/// </summary>
+/// <summary>The user/project mappings, on SQLite and PostgreSQL (<see cref="TestDatabases"/>).</summary>
 public sealed class ConnectionsRepositoryTests
 {
-    public static TheoryData<string> Databases => new() { "sqlite", "postgres" };
-
-    private sealed class Fixed(DateTimeOffset now) : TimeProvider
-    {
-        public DateTimeOffset Now = now;
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
-    private static async Task WithDatabase(string kind, Func<Database, Task> test)
-    {
-        var (db, cleanup) = await Open(kind);
-        try { await test(db); }
-        finally { await cleanup(); }
-    }
-
-    private static async Task<(Database Db, Func<Task> Cleanup)> Open(string kind)
-    {
-        if (kind == "sqlite")
-        {
-            var dir = Directory.CreateTempSubdirectory("ucim-db").FullName;
-            var db = Database.Sqlite(Path.Combine(dir, "im.sqlite3"));
-            await db.MigrateAsync(CancellationToken.None);
-            return (db, async () => { await db.DisposeAsync(); Directory.Delete(dir, true); });
-        }
-        var cs = Environment.GetEnvironmentVariable("UCIM_TEST_POSTGRES");
-        if (cs is null)
-        {
-            Assert.SkipWhen(Environment.GetEnvironmentVariable("CI") is null, "UCIM_TEST_POSTGRES is not set (deploy/test.sh sets it)");
-            Assert.Fail("UCIM_TEST_POSTGRES must be set in CI");
-        }
-        // A schema of its own per test, so tests never share data.
-        var schema = "t" + Guid.NewGuid().ToString("N")[..12];
-        await using (var admin = NpgsqlDataSource.Create(cs))
-        await using (var c = await admin.OpenConnectionAsync())
-        await using (var cmd = new NpgsqlCommand($"create schema {schema}", c)) await cmd.ExecuteNonQueryAsync();
-        var pg = Database.Postgres(cs + $";Search Path={schema}");
-        await pg.MigrateAsync(CancellationToken.None);
-        return (pg, async () =>
-        {
-            await pg.DisposeAsync();
-            await using var admin = NpgsqlDataSource.Create(cs);
-            await using var c = await admin.OpenConnectionAsync();
-            await using var cmd = new NpgsqlCommand($"drop schema {schema} cascade", c);
-            await cmd.ExecuteNonQueryAsync();
-        });
-    }
+    public static TheoryData<string> Databases => TestDatabases.Kinds;
 
     [Theory]
     [MemberData(nameof(Databases))]
     public async Task A_mapping_is_stored_found_listed_and_deleted(string kind)
     {
-        await WithDatabase(kind, async db =>
+        await TestDatabases.With(kind, async db =>
         {
-        var time = new Fixed(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
+        var time = new FixedTime(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
         var repo = new ConnectionsRepository(db, time);
         var c = await repo.RegisterAsync("alice#1234", "alice", 41231, null, CancellationToken.None);
         Assert.Equal(time.Now, c.CreatedAt);
@@ -80,7 +31,7 @@ public sealed class ConnectionsRepositoryTests
     [MemberData(nameof(Databases))]
     public async Task A_user_is_never_moved_to_another_uid_nor_a_uid_shared(string kind)
     {
-        await WithDatabase(kind, async db =>
+        await TestDatabases.With(kind, async db =>
         {
         var repo = new ConnectionsRepository(db, TimeProvider.System);
         await repo.RegisterAsync("alice", "alice", 41231, null, CancellationToken.None);
@@ -94,9 +45,9 @@ public sealed class ConnectionsRepositoryTests
     [MemberData(nameof(Databases))]
     public async Task Unlinking_expires_the_mapping_and_mapping_again_reactivates_it(string kind)
     {
-        await WithDatabase(kind, async db =>
+        await TestDatabases.With(kind, async db =>
         {
-        var time = new Fixed(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
+        var time = new FixedTime(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
         var repo = new ConnectionsRepository(db, time);
         var created = await repo.RegisterAsync("alice", "alice", 41231, null, CancellationToken.None);
         Assert.True(await repo.ExpireAsync("alice", CancellationToken.None));
@@ -113,7 +64,7 @@ public sealed class ConnectionsRepositoryTests
     [MemberData(nameof(Databases))]
     public async Task A_server_key_is_made_once_and_kept(string kind)
     {
-        await WithDatabase(kind, async db =>
+        await TestDatabases.With(kind, async db =>
         {
         var keys = new ServerKeysRepository(db, TimeProvider.System);
         var a = await keys.GetOrCreateAsync("link-master", CancellationToken.None);
@@ -127,7 +78,7 @@ public sealed class ConnectionsRepositoryTests
     [MemberData(nameof(Databases))]
     public async Task Migrations_run_once(string kind)
     {
-        await WithDatabase(kind, async db =>
+        await TestDatabases.With(kind, async db =>
         {
         async Task<long> Count()
         {
