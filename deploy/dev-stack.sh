@@ -84,8 +84,8 @@ CONF
   chmod 0644 "$CONFIG/config.yml"
   dev_certificate
   install -d -m 0755 "$CONFIG/applications"
-  # The example application (the same file a real installation starts from).
-  install -m 0644 "$(dirname "$0")/config-example/applications/shell.yml" "$CONFIG/applications/shell.yml"
+  # The example applications (the same files a real installation starts from).
+  install -m 0644 "$(dirname "$0")"/config-example/applications/*.yml "$CONFIG/applications/"
   # The demo users need a Slurm association to submit (AccountingStorageEnforce=associations).
   if command -v sacctmgr >/dev/null && sacctmgr -n -P list cluster >/dev/null 2>&1; then
     sacctmgr -n -P list account research | grep -q . || sacctmgr -i add account research description=demo organization=demo >/dev/null

@@ -10,6 +10,8 @@ LOG_TAG=slurm-up
 need_root
 CLUSTER=${SLURM_CLUSTER:-imtest}
 apt_install munge slurmctld slurmd slurm-client slurmdbd mariadb-server
+# What the example applications run on the compute node (files-web serves a folder with Python).
+apt_install python3
 
 HOST=$(hostname -s)
 HW=$(slurmd -C | head -1)

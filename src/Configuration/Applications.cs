@@ -9,7 +9,14 @@ public sealed record AppParameter(string Name, string Type, bool Optional, strin
 /// An application the provider offers: <c>applications/&lt;name&gt;.yml</c> in the config dir. The invocation is a
 /// Liquid template rendered in the user's instance with the checked, shell-quoted parameter values.
 /// </summary>
-public sealed record AppDefinition(string Name, string Version, string Title, IReadOnlyList<AppParameter> Parameters, string Invocation, IReadOnlyDictionary<string, string> Sbatch);
+public sealed record AppDefinition(string Name, string Version, string Title, IReadOnlyList<AppParameter> Parameters, string Invocation, IReadOnlyDictionary<string, string> Sbatch,
+    AppWeb? Web = null);
+
+/// <summary>
+/// The application serves a web interface: on a fixed port, or (Port null, <c>port: auto</c>) on a free one the
+/// job picks when it starts. Either way the script gets it as $UCLOUD_PORT and it is written to allocated-port.txt.
+/// </summary>
+public sealed record AppWeb(int? Port);
 
 public static class Applications
 {
@@ -55,11 +62,22 @@ public static class Applications
                 sbatch[k.TrimStart('-')] = v;
             }
             sb?.Done();
-            apps.Add(new AppDefinition(name, s.String("version") ?? "1", s.String("title") ?? name, parameters, s.RequiredString("invocation"), sbatch));
+            apps.Add(new AppDefinition(name, s.String("version") ?? "1", s.String("title") ?? name, parameters, s.RequiredString("invocation"), sbatch, ReadWeb(s.Section("web"))));
             s.Done();
         }
         var twice = apps.GroupBy(a => (a.Name, a.Version)).FirstOrDefault(g => g.Count() > 1);
         if (twice is not null) throw new ConfigException("applications", "", $"{twice.Key.Name} {twice.Key.Version} is defined twice");
         return apps;
+    }
+
+    private static AppWeb? ReadWeb(YamlSection? s)
+    {
+        if (s is null) return null;
+        var port = s.RequiredString("port");
+        var web = port == "auto" ? new AppWeb(null)
+            : int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) && p is >= 1024 and <= 65535 ? new AppWeb(p)
+            : throw s.Error("port", "must be auto or a port number from 1024 to 65535 (the job runs as the user, who cannot bind lower ports)");
+        s.Done();
+        return web;
     }
 }

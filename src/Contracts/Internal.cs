@@ -27,7 +27,11 @@ public sealed record JobSettings(IReadOnlyList<JobProduct> Products, string JobF
 
 public sealed record JobProduct(string Name, string Category, string Partition, string? Qos, string? Constraint, int Cpu, int MemoryInGigs, int Gpu);
 
-public sealed record JobApplication(string Name, string Version, string Title, IReadOnlyList<JobAppParameter> Parameters, string Invocation, IReadOnlyDictionary<string, string> Sbatch);
+public sealed record JobApplication(string Name, string Version, string Title, IReadOnlyList<JobAppParameter> Parameters, string Invocation, IReadOnlyDictionary<string, string> Sbatch,
+    JobAppWeb? Web = null);
+
+/// <summary>The application's web interface: a fixed port, or null for one the job picks when it starts.</summary>
+public sealed record JobAppWeb(int? Port);
 
 public sealed record JobAppParameter(string Name, string Type, bool Optional, string? Default, double? Min, double? Max, IReadOnlyList<string>? Options);
 

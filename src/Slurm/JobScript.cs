@@ -89,7 +89,32 @@ public static class JobScript
         Line("output", folder + "/stdout.txt");
         Line("error", folder + "/stderr.txt");
         foreach (var (k, v) in app.Sbatch.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Line(k, v);
-        return b.Append('\n').ToString();
+        b.Append('\n');
+        if (app.Web is { } web) b.Append(WebPrelude(web));
+        return b.ToString();
+    }
+
+    /// <summary>
+    /// For an application with a web interface: $UCLOUD_PORT (fixed, or a port no socket on this node uses,
+    /// from /proc/net/tcp*), written to allocated-port.txt in the job folder, where jobs/interactiveSession
+    /// reads it. Written under a temporary name and renamed, so a reader never sees half a number.
+    /// </summary>
+    public static string WebPrelude(JobAppWeb web)
+    {
+        var b = new StringBuilder("# The web interface's port, for jobs/interactiveSession.\n");
+        if (web.Port is { } fixedPort) b.Append("UCLOUD_PORT=").Append(fixedPort.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        else
+        {
+            b.Append("UCLOUD_PORT=\n");
+            b.Append("for _ in $(seq 200); do\n");
+            b.Append("  p=$((20000 + RANDOM % 40000))\n");
+            b.Append("  grep -q \"$(printf ':%04X ' \"$p\")\" /proc/net/tcp /proc/net/tcp6 2>/dev/null || { UCLOUD_PORT=$p; break; }\n");
+            b.Append("done\n");
+            b.Append("[ -n \"$UCLOUD_PORT\" ] || { echo 'no free port for the web interface' >&2; exit 1; }\n");
+        }
+        b.Append("export UCLOUD_PORT\n");
+        b.Append("echo \"$UCLOUD_PORT\" > allocated-port.txt.tmp && mv -f allocated-port.txt.tmp allocated-port.txt\n\n");
+        return b.ToString();
     }
 
     /// <summary>'…' with every ' written as '\''; the result is one word to the shell whatever it holds.</summary>

@@ -75,6 +75,50 @@ public sealed class InteractiveAppTests(Stack stack)
         Assert.Contains("expired", await expired.Content.ReadAsStringAsync(ct));
     }
 
+    [Fact]
+    public async Task An_application_that_declares_a_web_port_is_opened_through_its_job_on_a_port_the_job_chose()
+    {
+        Assert.SkipWhen(Stack.Mode == NetworkMode.Proxy, "interactive application domains need direct mode (wildcard DNS and certificate)");
+        var ct = TestContext.Current.CancellationToken;
+        var alice = await stack.CreateUserAsync();
+        // jobs/retrieveProducts says web interfaces are supported (gateway.apps is configured).
+        var products = JsonNode.Parse(await (await stack.Sandbox.GetAsync("/sandbox/products", ct)).Content.ReadAsStringAsync(ct))!;
+        Assert.True(products["body"]!["responses"]![0]!["native"]!["web"]!.GetValue<bool>());
+
+        // deploy/config-example/applications/files-web.yml: web.port auto, Python serving the job folder.
+        const string note = "it's <alice's> note; $(id)";
+        var web = (await stack.StartApplicationAsync(alice, "files-web", new JsonObject { ["note"] = note }))["jobId"]!.ToString();
+        var shell = (await stack.StartJobAsync(alice, "sleep 300"))["jobId"]!.ToString();
+        await Stack.WaitFor($"job {web} to run", async () => (await stack.JobAsync(alice, web))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+
+        // An application without a web interface cannot be opened.
+        var plain = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(alice.UcloudName)}/jobs/{shell}/open", null, ct);
+        var plainAnswer = JsonNode.Parse(await plain.Content.ReadAsStringAsync(ct))!;
+        Assert.Equal(400, plainAnswer["status"]!.GetValue<int>());
+        Assert.Contains("Shell script has no web interface", plainAnswer["body"]!["why"]!.ToString());
+
+        // The job wrote the port it picked; until then the answer is a 409 to try again.
+        string? link = null;
+        await Stack.WaitFor("the job's port", async () => (await OpenAsync(alice, web)) is { Status: 200, Link: { } l } && (link = l) is not null, TimeSpan.FromSeconds(30));
+        var folder = $"/home/{alice.LocalName}/ucloud-jobs/{web}";
+        var port = int.Parse(File.ReadAllText(Path.Combine(folder, "allocated-port.txt")).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(port, 20000, 59999);
+        Assert.Contains("\nUCLOUD_PORT=\n", File.ReadAllText(Path.Combine(folder, "job.sbatch")));
+
+        using var browser = AppBrowser();
+        var authorized = await browser.GetAsync(link!, ct);
+        Assert.Equal(HttpStatusCode.Redirect, authorized.StatusCode);
+        var cookie = authorized.Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var host = $"app-{web}-0.{TestCertificates.AppsDomain}";
+        // The server answers once Python listens; the parameter reached the job as text, never as shell syntax.
+        HttpResponseMessage? served = null;
+        await Stack.WaitFor("the application to answer", async () => (served = await GetAsync(browser, host, "/note.txt", cookie, ct)).StatusCode == HttpStatusCode.OK, TimeSpan.FromSeconds(30));
+        Assert.Equal(note + "\n", await served!.Content.ReadAsStringAsync(ct));
+        var listing = await (await GetAsync(browser, host, "/", cookie, ct)).Content.ReadAsStringAsync(ct);
+        Assert.Contains("job.sbatch", listing);
+        Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(browser, host, "/note.txt", null, ct)).StatusCode);
+    }
+
     private async Task<(int Status, string? Link)> OpenAsync(TestUser user, string jobId)
     {
         var response = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs/{jobId}/open", null);

@@ -193,7 +193,7 @@ public sealed class JobFlowTests(Stack stack)
         Assert.Contains("no machine 'huge-99'", product["body"]!["why"]!.ToString());
         var sleep = await Start(user, "true", sleep: 100_000);
         Assert.Equal(400, sleep["status"]!.GetValue<int>());
-        Assert.Contains("'sleep' must be at most 600", sleep["body"]!["why"]!.ToString());
+        Assert.Contains("'sleep' must be at most 3600", sleep["body"]!["why"]!.ToString());
         var unmapped = await stack.CreateUserAsync();
         await Shell.Ok("sacctmgr", "-i", "delete", "user", unmapped.LocalName);
         var refused = await Start(unmapped, "true");

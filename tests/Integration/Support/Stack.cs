@@ -95,8 +95,10 @@ public sealed class Stack : IAsyncLifetime
         }
         await Shell.Ok("chown", "-R", "ucloud-sandbox:ucloud-sandbox", SandboxState);
         WriteConfig(ConfigDir, GatewayPort, hold: false);
+        // The example applications a real installation starts from (deploy/config-example).
         Directory.CreateDirectory(Path.Combine(ConfigDir, "applications"));
-        File.WriteAllText(Path.Combine(ConfigDir, "applications", "shell.yml"), ShellApp);
+        foreach (var app in Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "deploy", "config-example", "applications"), "*.yml"))
+            File.Copy(app, Path.Combine(ConfigDir, "applications", Path.GetFileName(app)));
         // Every test user gets an association with this account (AccountingStorageEnforce needs one).
         if (!(await Shell.Run("sacctmgr", "-n", "-P", "list", "account", SlurmAccount)).Stdout.Contains(SlurmAccount, StringComparison.Ordinal))
             await Shell.Ok("sacctmgr", "-i", "add", "account", SlurmAccount, "description=ucloud-im tests", "organization=ucloud-im");
@@ -127,19 +129,6 @@ public sealed class Stack : IAsyncLifetime
     }
 
     public const string SlurmAccount = "ucimtest";
-
-    /// <summary>An application for the job tests: runs a script after an optional sleep.</summary>
-    public const string ShellApp = """
-        name: shell
-        version: "1"
-        title: Shell script
-        parameters:
-          script: { type: text }
-          sleep: { type: integer, default: "0", min: 0, max: 600 }
-        invocation: |
-          sleep {{ sleep }}
-          bash -c {{ script }}
-        """;
 
     private const string NetworkingStart = "  # networking {";
     private const string NetworkingEnd = "  # } networking";
@@ -288,15 +277,28 @@ public sealed class Stack : IAsyncLifetime
     }
 
     /// <summary>Starts the shell application as an end-user would; the sandbox's answer (status, jobId).</summary>
-    public async Task<JsonNode> StartJobAsync(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1")
+    public Task<JsonNode> StartJobAsync(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1") =>
+        StartApplicationAsync(user, "shell", new JsonObject { ["script"] = script, ["sleep"] = sleep.ToString(System.Globalization.CultureInfo.InvariantCulture) }, minutes, product);
+
+    /// <summary>Starts version 1 of an application as an end-user would; the sandbox's answer (status, jobId).</summary>
+    public async Task<JsonNode> StartApplicationAsync(TestUser user, string application, JsonObject parameters, int minutes = 10, string product = "std-1")
     {
         var response = await Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs",
             new StringContent(new JsonObject
             {
-                ["application"] = "shell", ["version"] = "1", ["product"] = product, ["minutes"] = minutes,
-                ["parameters"] = new JsonObject { ["script"] = script, ["sleep"] = sleep.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+                ["application"] = application, ["version"] = "1", ["product"] = product, ["minutes"] = minutes, ["parameters"] = parameters,
             }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
+    /// <summary>The checkout the tests run from (where ucloud-im.slnx is).</summary>
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ucloud-im.slnx"))) return dir.FullName;
+        }
+        throw new InvalidOperationException("the tests run outside the repository: no ucloud-im.slnx above " + AppContext.BaseDirectory);
     }
 
     /// <summary>The job as the sandbox's Core knows it, with every update the provider sent.</summary>
