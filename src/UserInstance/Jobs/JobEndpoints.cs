@@ -103,11 +103,11 @@ internal static class JobEndpoints
                     || !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var slurmId))
                     throw ImException.BadRequest("The job has no id or no Slurm id (providerGeneratedId)");
                 var rank = (int)(item["rank"]?.GetValue<long>() ?? 0);
+                // The server says whose job it is before anything is read; its folder is named by Core's id as the server knows it.
+                var tracked = await server.JobStateAsync(slurmId, context.RequestAborted);
                 var application = item["job"]?["specification"]?["application"];
                 if (settings.Applications.FirstOrDefault(a => a.Name == application?["name"]?.ToString() && a.Version == application?["version"]?.ToString()) is { Web: null } plain)
                     throw ImException.BadRequest($"{plain.Title} has no web interface");
-                // The server says whose job it is before anything is read; its folder is named by Core's id as the server knows it.
-                var tracked = await server.JobStateAsync(slurmId, context.RequestAborted);
                 var port = await AllocatedPortAsync(Path.Combine(me.Home, settings.JobFolder, tracked.CoreJobId, "allocated-port.txt"), context.RequestAborted);
                 var web = await server.OpenWebAsync(new WebEndpointRequest(slurmId, rank, port), context.RequestAborted);
                 answers.Add((JsonNode)new JsonObject

@@ -27,8 +27,8 @@ public sealed class InteractiveAppTests(Stack stack)
         var alice = await stack.CreateUserAsync();
         var bob = await stack.CreateUserAsync();
         var script = $"echo {port} > allocated-port.txt; sleep 300";
-        var a = (await stack.StartJobAsync(alice, script))["jobId"]!.ToString();
-        var b = (await stack.StartJobAsync(alice, script))["jobId"]!.ToString();
+        var a = (await stack.StartApplicationAsync(alice, "web-shell", new JsonObject { ["script"] = script }))["jobId"]!.ToString();
+        var b = (await stack.StartApplicationAsync(alice, "web-shell", new JsonObject { ["script"] = script }))["jobId"]!.ToString();
         foreach (var id in new[] { a, b })
             await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(alice, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
 

@@ -99,6 +99,7 @@ public sealed class Stack : IAsyncLifetime
         Directory.CreateDirectory(Path.Combine(ConfigDir, "applications"));
         foreach (var app in Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "deploy", "config-example", "applications"), "*.yml"))
             File.Copy(app, Path.Combine(ConfigDir, "applications", Path.GetFileName(app)));
+        File.WriteAllText(Path.Combine(ConfigDir, "applications", "web-shell.yml"), WebShellApp);
         // Every test user gets an association with this account (AccountingStorageEnforce needs one).
         if (!(await Shell.Run("sacctmgr", "-n", "-P", "list", "account", SlurmAccount)).Stdout.Contains(SlurmAccount, StringComparison.Ordinal))
             await Shell.Ok("sacctmgr", "-i", "add", "account", SlurmAccount, "description=ucloud-im tests", "organization=ucloud-im");
@@ -129,6 +130,19 @@ public sealed class Stack : IAsyncLifetime
     }
 
     public const string SlurmAccount = "ucimtest";
+
+    /// <summary>A script with a web interface: the tests' script says which port (of a test upstream) it serves.</summary>
+    private const string WebShellApp = """
+        name: web-shell
+        version: "1"
+        title: Shell script with a web interface
+        parameters:
+          script: { type: text }
+        web:
+          port: auto
+        invocation: |
+          bash -c {{ script }}
+        """;
 
     private const string NetworkingStart = "  # networking {";
     private const string NetworkingEnd = "  # } networking";
