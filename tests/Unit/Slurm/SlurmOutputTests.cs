@@ -6,7 +6,10 @@ namespace UcloudIm.Tests.Unit.Slurm;
 /// Parsers and state mapping against output captured from this project's real Slurm 22.05 (deploy/cluster):
 /// a failing job (exit 3), a job killed by a signal, names with '|', the delimiter itself, quotes, a tab,
 /// non-ASCII and a newline, an array (and its pending remainder), a het job, jobs cancelled while running,
-/// while pending and by root, and a job past its time limit.
+/// while pending and by root, a job past its time limit, a held job whose --deadline passed (DEADLINE), a
+/// --no-requeue job on a node set DOWN (NODE_FAIL), and a job over --mem killed by JobAcctGatherParams=OverMemoryKill
+/// (captured with CR_Core_Memory for the occasion: without task/cgroup Slurm reports that as FAILED 0:9, not
+/// OUT_OF_MEMORY, which only cgroup's OOM notification gives).
 /// </summary>
 public sealed class SlurmOutputTests
 {
@@ -16,7 +19,7 @@ public sealed class SlurmOutputTests
     public void Squeue_records_survive_names_with_the_delimiter_and_newlines()
     {
         var jobs = QueueEntry.Parse(Captured("squeue-all-states.txt"));
-        Assert.Equal(15, jobs.Count); // 16 lines: one name holds a newline
+        Assert.Equal(18, jobs.Count); // 19 lines: one name holds a newline
         Assert.All(jobs, j => Assert.Equal(41231u, j.Uid));
         Assert.Equal("name with |pipe\u001fand \"quotes\" ✓\ttab", jobs.Single(j => j.JobId == 3).Name);
         Assert.Equal("new\nline", jobs.Single(j => j.JobId == 4).Name);
@@ -67,6 +70,14 @@ public sealed class SlurmOutputTests
         Assert.Equal("Cancelled by uid 41231", M(9).Status);
         Assert.Equal("Cancelled by an administrator (root)", M(15).Status);
         Assert.Equal(new MappedState("FAILURE", "Failed: killed by signal 9", 137), M(10));
+        Assert.Equal(new MappedState("EXPIRED", "Stopped: it reached its deadline", 1), M(2306));
+        Assert.Equal(new MappedState("FAILURE", "Failed: a node of the job failed", 0), M(2308));
+        Assert.Equal(new MappedState("FAILURE", "Failed: killed by signal 9", 137), M(2311));
+        var queue = QueueEntry.Parse(Captured("squeue-all-states.txt")).ToDictionary(q => q.JobId);
+        Assert.Equal(("DEADLINE", "DeadLine"), (queue[2306].State, queue[2306].Reason));
+        Assert.Equal(("NODE_FAIL", "NodeDown"), (queue[2308].State, queue[2308].Reason));
+        Assert.True(JobStateMapper.Map(queue[2306].State, null, queue[2306].Reason)!.IsFinal);
+        Assert.True(JobStateMapper.Map(queue[2308].State, null, queue[2308].Reason)!.IsFinal);
         foreach (var q in QueueEntry.Parse(Captured("squeue-running.txt")).Concat(QueueEntry.Parse(Captured("squeue-all-states.txt"))))
             Assert.NotNull(JobStateMapper.Map(q.State, null, q.Reason));
     }
