@@ -22,6 +22,15 @@ if [ "$CPUS" -gt "$(nproc)" ]; then NODE_HW="CPUs=$CPUS"; OVERRIDES="SlurmdParam
 else NODE_HW=$(sed -e 's/^NodeName=[^ ]* //' -e 's/ RealMemory=[0-9]*//' <<<"$HW"); OVERRIDES=""; fi
 
 install -d -m 0755 /etc/slurm
+# Memory limits as on a real cluster: with the cgroup v1 memory controller, task/cgroup confines each job to
+# its --mem and Slurm reports OUT_OF_MEMORY when the kernel kills it. Without it, jobs are not confined.
+if [ -w /sys/fs/cgroup/memory ] && [ -e /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
+  TASK=task/cgroup; SELECT=CR_Core_Memory
+  SWAP=no; [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] && SWAP=yes
+  printf 'CgroupPlugin=cgroup/v1\nConstrainRAMSpace=yes\nConstrainSwapSpace=%s\n' "$SWAP" > /etc/slurm/cgroup.conf
+else
+  TASK=task/none; SELECT=CR_Core; rm -f /etc/slurm/cgroup.conf
+fi
 cat > /etc/slurm/slurm.conf.new <<CONF
 # Single-node cluster for development and CI, written by deploy/cluster/slurm-up.sh.
 ClusterName=$CLUSTER
@@ -38,7 +47,7 @@ SlurmdPidFile=/run/slurm/slurmd.pid
 SlurmctldLogFile=/var/log/slurm/slurmctld.log
 SlurmdLogFile=/var/log/slurm/slurmd.log
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=$TASK
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=task=15
 AccountingStorageType=accounting_storage/slurmdbd
@@ -52,7 +61,7 @@ MailProg=/bin/true
 SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+SelectTypeParameters=$SELECT
 EnforcePartLimits=ALL
 PrivateData=jobs,usage,users,accounts
 ReturnToService=2
@@ -124,4 +133,4 @@ alive /run/slurm/slurmctld.pid || /usr/sbin/slurmctld
 alive /run/slurm/slurmd.pid || /usr/sbin/slurmd
 wait_for 60 "node idle" bash -c "sinfo -h -n $HOST -o %T | grep -Eq '^(idle|mixed|allocated)'"
 wait_for 30 "cluster registration" bash -c "sacctmgr -n -P list cluster format=cluster | grep -qx $CLUSTER"
-log "slurm up: $(sinfo -h -o '%P %a %D %T')"
+log "slurm up: $(sinfo -h -o '%P %a %D %T'), $TASK"

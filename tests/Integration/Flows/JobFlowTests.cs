@@ -42,6 +42,20 @@ public sealed class JobFlowTests(Stack stack)
     }
 
     [Fact]
+    public async Task A_job_over_its_products_memory_fails_with_out_of_memory()
+    {
+        // deploy/cluster/slurm-up.sh confines jobs with task/cgroup when the cgroup v1 memory controller is there.
+        var plugin = (await Shell.Ok("scontrol", "show", "config")).Stdout.Split('\n').Single(l => l.StartsWith("TaskPlugin ", StringComparison.Ordinal));
+        Assert.SkipWhen(!plugin.Contains("task/cgroup", StringComparison.Ordinal), $"this cluster does not confine memory ({plugin.Trim()})");
+        var user = await stack.CreateUserAsync();
+        // std-1 has 1 GiB; the job touches 1.5 GiB.
+        var id = (await Start(user, "python3 -c 'b = b\"x\" * (1536 << 20)'"))["jobId"]!.ToString();
+        var job = await Final(user, id);
+        Assert.Equal("FAILURE", job["state"]!.ToString());
+        Assert.Equal("Failed: ran out of memory", job["updates"]!.AsArray().Last()!["status"]!.ToString());
+    }
+
+    [Fact]
     public async Task A_failing_job_reports_its_exit_code_and_a_cancelled_one_who_cancelled_it()
     {
         var user = await stack.CreateUserAsync();

@@ -7,9 +7,8 @@ namespace UcloudIm.Tests.Unit.Slurm;
 /// a failing job (exit 3), a job killed by a signal, names with '|', the delimiter itself, quotes, a tab,
 /// non-ASCII and a newline, an array (and its pending remainder), a het job, jobs cancelled while running,
 /// while pending and by root, a job past its time limit, a held job whose --deadline passed (DEADLINE), a
-/// --no-requeue job on a node set DOWN (NODE_FAIL), and a job over --mem killed by JobAcctGatherParams=OverMemoryKill
-/// (captured with CR_Core_Memory for the occasion: without task/cgroup Slurm reports that as FAILED 0:9, not
-/// OUT_OF_MEMORY, which only cgroup's OOM notification gives).
+/// --no-requeue job on a node set DOWN (NODE_FAIL), a job over its --mem under task/cgroup (OUT_OF_MEMORY 0:125),
+/// and the same job killed by JobAcctGatherParams=OverMemoryKill instead, which Slurm reports as FAILED 0:9.
 /// </summary>
 public sealed class SlurmOutputTests
 {
@@ -19,7 +18,7 @@ public sealed class SlurmOutputTests
     public void Squeue_records_survive_names_with_the_delimiter_and_newlines()
     {
         var jobs = QueueEntry.Parse(Captured("squeue-all-states.txt"));
-        Assert.Equal(18, jobs.Count); // 19 lines: one name holds a newline
+        Assert.Equal(19, jobs.Count); // 20 lines: one name holds a newline
         Assert.All(jobs, j => Assert.Equal(41231u, j.Uid));
         Assert.Equal("name with |pipe\u001fand \"quotes\" ✓\ttab", jobs.Single(j => j.JobId == 3).Name);
         Assert.Equal("new\nline", jobs.Single(j => j.JobId == 4).Name);
@@ -73,9 +72,11 @@ public sealed class SlurmOutputTests
         Assert.Equal(new MappedState("EXPIRED", "Stopped: it reached its deadline", 1), M(2306));
         Assert.Equal(new MappedState("FAILURE", "Failed: a node of the job failed", 0), M(2308));
         Assert.Equal(new MappedState("FAILURE", "Failed: killed by signal 9", 137), M(2311));
+        Assert.Equal(new MappedState("FAILURE", "Failed: ran out of memory", 0), M(2312));
         var queue = QueueEntry.Parse(Captured("squeue-all-states.txt")).ToDictionary(q => q.JobId);
         Assert.Equal(("DEADLINE", "DeadLine"), (queue[2306].State, queue[2306].Reason));
         Assert.Equal(("NODE_FAIL", "NodeDown"), (queue[2308].State, queue[2308].Reason));
+        Assert.Equal(("OUT_OF_MEMORY", "OutOfMemory"), (queue[2312].State, queue[2312].Reason));
         Assert.True(JobStateMapper.Map(queue[2306].State, null, queue[2306].Reason)!.IsFinal);
         Assert.True(JobStateMapper.Map(queue[2308].State, null, queue[2308].Reason)!.IsFinal);
         foreach (var q in QueueEntry.Parse(Captured("squeue-running.txt")).Concat(QueueEntry.Parse(Captured("squeue-all-states.txt"))))
