@@ -10,13 +10,14 @@ public sealed record AppParameter(string Name, string Type, bool Optional, strin
 /// Liquid template rendered in the user's instance with the checked, shell-quoted parameter values.
 /// </summary>
 public sealed record AppDefinition(string Name, string Version, string Title, IReadOnlyList<AppParameter> Parameters, string Invocation, IReadOnlyDictionary<string, string> Sbatch,
-    AppWeb? Web = null);
+    AppInterface? Interface = null);
 
 /// <summary>
-/// The application serves a web interface: on a fixed port, or (Port null, <c>port: auto</c>) on a free one the
-/// job picks when it starts. Either way the script gets it as $UCLOUD_PORT and it is written to allocated-port.txt.
+/// The application serves an interface: <c>WEB</c> (a web server) or <c>VNC</c> (a websockify endpoint in front of a
+/// VNC server), on a fixed port or (Port null, <c>port: auto</c>) on a free one the job picks when it starts. Either
+/// way the script gets it as $UCLOUD_PORT, and it is written to allocated-port.txt.
 /// </summary>
-public sealed record AppWeb(int? Port);
+public sealed record AppInterface(string Kind, int? Port);
 
 public static class Applications
 {
@@ -62,7 +63,7 @@ public static class Applications
                 sbatch[k.TrimStart('-')] = v;
             }
             sb?.Done();
-            apps.Add(new AppDefinition(name, s.String("version") ?? "1", s.String("title") ?? name, parameters, s.RequiredString("invocation"), sbatch, ReadWeb(s.Section("web"))));
+            apps.Add(new AppDefinition(name, s.String("version") ?? "1", s.String("title") ?? name, parameters, s.RequiredString("invocation"), sbatch, ReadInterface(s)));
             s.Done();
         }
         var twice = apps.GroupBy(a => (a.Name, a.Version)).FirstOrDefault(g => g.Count() > 1);
@@ -70,14 +71,17 @@ public static class Applications
         return apps;
     }
 
-    private static AppWeb? ReadWeb(YamlSection? s)
+    private static AppInterface? ReadInterface(YamlSection app)
     {
-        if (s is null) return null;
+        var (web, vnc) = (app.Section("web"), app.Section("vnc"));
+        if (web is not null && vnc is not null) throw app.Error("vnc", "an application has one interface: web or vnc, not both");
+        if ((web ?? vnc) is not { } s) return null;
         var port = s.RequiredString("port");
-        var web = port == "auto" ? new AppWeb(null)
-            : int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) && p is >= 1024 and <= 65535 ? new AppWeb(p)
+        var kind = web is not null ? "WEB" : "VNC";
+        var found = port == "auto" ? new AppInterface(kind, null)
+            : int.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var p) && p is >= 1024 and <= 65535 ? new AppInterface(kind, p)
             : throw s.Error("port", "must be auto or a port number from 1024 to 65535 (the job runs as the user, who cannot bind lower ports)");
         s.Done();
-        return web;
+        return found;
     }
 }

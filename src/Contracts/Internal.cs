@@ -28,10 +28,10 @@ public sealed record JobSettings(IReadOnlyList<JobProduct> Products, string JobF
 public sealed record JobProduct(string Name, string Category, string Partition, string? Qos, string? Constraint, int Cpu, int MemoryInGigs, int Gpu);
 
 public sealed record JobApplication(string Name, string Version, string Title, IReadOnlyList<JobAppParameter> Parameters, string Invocation, IReadOnlyDictionary<string, string> Sbatch,
-    JobAppWeb? Web = null);
+    JobAppInterface? Interface = null);
 
-/// <summary>The application's web interface: a fixed port, or null for one the job picks when it starts.</summary>
-public sealed record JobAppWeb(int? Port);
+/// <summary>The application's interface, WEB or VNC: a fixed port, or null for one the job picks when it starts.</summary>
+public sealed record JobAppInterface(string Kind, int? Port);
 
 public sealed record JobAppParameter(string Name, string Type, bool Optional, string? Default, double? Min, double? Max, IReadOnlyList<string>? Options);
 
@@ -77,9 +77,12 @@ public sealed record ServerStatus(string ProviderId, string Version, IReadOnlyLi
 public sealed record ActivityReport(IReadOnlyList<string> Usernames);
 
 /// <summary>An instance asks for its running job's web interface (rank's node, the port the job chose) to be reachable.</summary>
-public sealed record WebEndpointRequest(long SlurmId, int Rank, int Port);
+public sealed record WebEndpointRequest(long SlurmId, int Rank, int Port, string Kind = "WEB");
 
-/// <summary>Where to send the user's browser: a one-time authorize link on the app's own domain.</summary>
+/// <summary>
+/// WEB: where to send the user's browser, a one-time authorize link on the app's own domain. VNC: the WebSocket URL
+/// noVNC connects to, with the session in it.
+/// </summary>
 public sealed record WebEndpointResponse(string Domain, string RedirectClientTo);
 
 /// <summary>The gateway trades an authorize token for a session on that domain.</summary>

@@ -86,9 +86,8 @@ public static partial class GatewayHost
         builder.Services.AddSingleton<InFlightRequests>();
         builder.Services.AddHostedService(sp => new ActivityReporter(sp.GetRequiredService<InFlightRequests>(), sp.GetRequiredService<ServerClient>(),
             config.Instances.IdleTimeout, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActivityReporter>>()));
-        if (config.Gateway.Apps is { } apps)
-            builder.Services.AddSingleton(sp => new Apps.AppProxy(apps, config.Provider.Id, sp.GetRequiredService<ServerClient>(),
-                sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Apps.AppProxy>>()));
+        builder.Services.AddSingleton(sp => new Apps.AppProxy(config.Gateway.Apps, config.Provider.Id, sp.GetRequiredService<ServerClient>(),
+            sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Apps.AppProxy>>()));
         builder.Services.AddSingleton<GatewayPipeline>();
         builder.Services.AddHttpForwarder();
         builder.WebHost.ConfigureKestrel(k =>

@@ -88,12 +88,16 @@ internal static class JobCommands
             $"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/jobs/{p.GetValue(id)}/extend", new JsonObject { ["minutes"] = p.GetValue(extendMinutes) }, ct)));
         yield return extend;
 
-        var open = new Command("open", "Open a running job's web interface: prints the one-time link a browser would be sent to") { user, id, url };
+        var vnc = new Option<bool>("--vnc") { Description = "Open its VNC interface: prints the WebSocket URL noVNC connects to, and the password" };
+        var open = new Command("open", "Open a running job's web interface: prints the one-time link a browser would be sent to") { user, id, url, vnc };
         open.SetAction(async (p, ct) =>
         {
-            var answer = await PostAsync(p.GetValue(url)!, $"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/jobs/{p.GetValue(id)}/open", null, ct);
+            var type = p.GetValue(vnc) ? "VNC" : "WEB";
+            var answer = await PostAsync(p.GetValue(url)!, $"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/jobs/{p.GetValue(id)}/open?type={type}", null, ct);
             if (answer["status"]?.GetValue<int>() != 200) return Report(answer);
-            Console.WriteLine(answer["body"]?["responses"]?[0]?["session"]?["redirectClientTo"]?.ToString());
+            var session = answer["body"]?["responses"]?[0]?["session"];
+            if (type == "WEB") Console.WriteLine(session?["redirectClientTo"]?.ToString());
+            else Console.WriteLine($"{session?["url"]}\npassword: {session?["password"]}");
             return 0;
         });
         yield return open;

@@ -90,19 +90,21 @@ public static class JobScript
         Line("error", folder + "/stderr.txt");
         foreach (var (k, v) in app.Sbatch.OrderBy(kv => kv.Key, StringComparer.Ordinal)) Line(k, v);
         b.Append('\n');
-        if (app.Web is { } web) b.Append(WebPrelude(web));
+        if (app.Interface is { } ui) b.Append(InterfacePrelude(ui));
         return b.ToString();
     }
 
     /// <summary>
-    /// For an application with a web interface: $UCLOUD_PORT (fixed, or a port no socket on this node uses,
-    /// from /proc/net/tcp*), written to allocated-port.txt in the job folder, where jobs/interactiveSession
-    /// reads it. Written under a temporary name and renamed, so a reader never sees half a number.
+    /// For an application with an interface: $UCLOUD_PORT (fixed, or a port no socket on this node uses, from
+    /// /proc/net/tcp*), written to allocated-port.txt in the job folder, where jobs/interactiveSession reads it.
+    /// A VNC application also gets $UCLOUD_VNC_PASSWORD, fresh for every job (8 characters: VNC's limit), in
+    /// vnc-password.txt readable by the user alone. Files are written under a temporary name and renamed, so a
+    /// reader never sees half of one.
     /// </summary>
-    public static string WebPrelude(JobAppWeb web)
+    public static string InterfacePrelude(JobAppInterface ui)
     {
-        var b = new StringBuilder("# The web interface's port, for jobs/interactiveSession.\n");
-        if (web.Port is { } fixedPort) b.Append("UCLOUD_PORT=").Append(fixedPort.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        var b = new StringBuilder("# The interface's port, for jobs/interactiveSession.\n");
+        if (ui.Port is { } fixedPort) b.Append("UCLOUD_PORT=").Append(fixedPort.ToString(CultureInfo.InvariantCulture)).Append('\n');
         else
         {
             b.Append("UCLOUD_PORT=\n");
@@ -113,7 +115,14 @@ public static class JobScript
             b.Append("[ -n \"$UCLOUD_PORT\" ] || { echo 'no free port for the web interface' >&2; exit 1; }\n");
         }
         b.Append("export UCLOUD_PORT\n");
-        b.Append("echo \"$UCLOUD_PORT\" > allocated-port.txt.tmp && mv -f allocated-port.txt.tmp allocated-port.txt\n\n");
+        b.Append("echo \"$UCLOUD_PORT\" > allocated-port.txt.tmp && mv -f allocated-port.txt.tmp allocated-port.txt\n");
+        if (ui.Kind == "VNC")
+        {
+            b.Append("UCLOUD_VNC_PASSWORD=$(tr -dc 'A-Za-z0-9' < /dev/urandom 2>/dev/null | head -c 8)\n");
+            b.Append("export UCLOUD_VNC_PASSWORD\n");
+            b.Append("(umask 077; echo \"$UCLOUD_VNC_PASSWORD\" > vnc-password.txt.tmp) && mv -f vnc-password.txt.tmp vnc-password.txt\n");
+        }
+        b.Append('\n');
         return b.ToString();
     }
 

@@ -17,9 +17,11 @@ namespace UcloudIm.Gateway.Apps;
 /// (HttpOnly, Secure, SameSite=Lax, host-only, Max-Age in seconds) and redirects to <c>/</c>; afterwards
 /// every request and WebSocket must carry a session the server knows for this very domain, unexpired,
 /// while the job runs. The app never sees that cookie nor any identity header.
+/// And WebSockets to <c>/ucloud/&lt;provider&gt;/vnc/vnc-&lt;job&gt;-&lt;rank&gt;?token=…</c>: a job's VNC server
+/// (websockify's <c>/websockify</c>), on the provider's own address, with the session in the URL.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed partial class AppProxy(AppOptions apps, string providerId, ServerClient server, IHttpForwarder forwarder, TimeProvider time, ILogger<AppProxy> log)
+public sealed partial class AppProxy(AppOptions? apps, string providerId, ServerClient server, IHttpForwarder forwarder, TimeProvider time, ILogger<AppProxy> log)
 {
     public const string CookieName = "ucloud-app-session";
 
@@ -43,6 +45,7 @@ public sealed partial class AppProxy(AppOptions apps, string providerId, ServerC
     /// <summary>The app domain a Host names (one label under the apps domain), or null.</summary>
     public string? DomainOf(HostString host)
     {
+        if (apps is null) return null;
         var name = host.Host.ToLowerInvariant();
         var suffix = "." + apps.Domain;
         if (!name.EndsWith(suffix, StringComparison.Ordinal) || name.Length == suffix.Length) return null;
@@ -80,6 +83,53 @@ public sealed partial class AppProxy(AppOptions apps, string providerId, ServerC
             var error = await forwarder.SendAsync(context, $"http://{target.Host}:{target.Port}", _upstream, RequestConfig, AppTransformer.Instance);
             if (error != ForwarderError.None && !context.Response.HasStarted)
                 await RefuseAsync(context, 502, "The application does not answer (it may still be starting); try again in a moment.");
+        }
+        catch (HttpRequestException e)
+        {
+            LogServerUnavailable(log, e.Message);
+            if (!context.Response.HasStarted) await RefuseAsync(context, 503, "The provider is temporarily unavailable; try again shortly.");
+        }
+    }
+
+    /// <summary>The VNC endpoint a path names (<c>vnc-</c> and one DNS-label-like word), or null.</summary>
+    public string? VncKeyOf(PathString path)
+    {
+        var prefix = $"/ucloud/{providerId}/vnc/";
+        var p = path.Value;
+        if (p is null || !p.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        var key = p[prefix.Length..];
+        return key.StartsWith("vnc-", StringComparison.Ordinal) && key.Length <= 64 && key.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') ? key : null;
+    }
+
+    public async Task InvokeVncAsync(HttpContext context, string key)
+    {
+        var ct = context.RequestAborted;
+        var upgrade = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true
+            && string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase);
+        var extendedConnect = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>() is { IsExtendedConnect: true, Protocol: "websocket" };
+        if (!upgrade && !extendedConnect)
+        {
+            await RefuseAsync(context, 400, "A VNC session is a WebSocket (noVNC connects to this URL).");
+            return;
+        }
+        var token = context.Request.Query["token"].ToString();
+        if (token.Length is 0 or > 256)
+        {
+            await RefuseAsync(context, 403, "This VNC URL has no token: open the application from UCloud.");
+            return;
+        }
+        try
+        {
+            var (target, refusal) = await TargetAsync(key, token, ct);
+            if (target is null)
+            {
+                LogRefused(log, key, refusal!);
+                await RefuseAsync(context, 403, refusal!);
+                return;
+            }
+            var error = await forwarder.SendAsync(context, $"http://{target.Host}:{target.Port}", _upstream, RequestConfig, VncTransformer.Instance);
+            if (error != ForwarderError.None && !context.Response.HasStarted)
+                await RefuseAsync(context, 502, "The VNC server does not answer (it may still be starting); try again in a moment.");
         }
         catch (HttpRequestException e)
         {
@@ -143,7 +193,7 @@ public sealed partial class AppProxy(AppOptions apps, string providerId, ServerC
     }
 
     /// <summary>The request as the browser sent it, minus the gateway's session cookie and every identity header.</summary>
-    private sealed class AppTransformer : HttpTransformer
+    private class AppTransformer : HttpTransformer
     {
         public static readonly AppTransformer Instance = new();
 
@@ -161,6 +211,24 @@ public sealed partial class AppProxy(AppOptions apps, string providerId, ServerC
                 .ToList();
             if (others.Count > 0) proxyRequest.Headers.TryAddWithoutValidation("Cookie", string.Join("; ", others));
             proxyRequest.Headers.Host = httpContext.Request.Host.Value;
+        }
+    }
+
+    /// <summary>
+    /// As for web apps, but always to websockify's path, without the query (the token stays here) and without any
+    /// cookie: the URL is on the provider's own address, whose cookies are none of the job's business.
+    /// </summary>
+    private sealed class VncTransformer : AppTransformer
+    {
+        public static new readonly VncTransformer Instance = new();
+
+        public override async ValueTask TransformRequestAsync(HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+        {
+            await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+            proxyRequest.RequestUri = new Uri(destinationPrefix + "/websockify");
+            proxyRequest.Headers.Host = null;
+            proxyRequest.Headers.Authorization = null;
+            proxyRequest.Headers.Remove("Cookie");
         }
     }
 

@@ -26,7 +26,7 @@ public sealed partial class GatewayPipeline(
     InFlightRequests inFlight,
     IHttpForwarder forwarder,
     ILogger<GatewayPipeline> log,
-    Apps.AppProxy? apps = null)
+    Apps.AppProxy apps)
 {
     /// <summary>449: "the user is not ready"; Core then calls integration/init and retries.</summary>
     public const int UserNotReady = 449;
@@ -37,9 +37,15 @@ public sealed partial class GatewayPipeline(
     {
         var request = context.Request;
         // A job's web interface, on its own domain: sessions, not Core's tokens.
-        if (apps?.DomainOf(request.Host) is { } appDomain)
+        if (apps.DomainOf(request.Host) is { } appDomain)
         {
             await apps.InvokeAsync(context, appDomain);
+            return;
+        }
+        // A job's VNC server: a WebSocket with the session in its URL.
+        if (apps.VncKeyOf(request.Path) is { } vncKey)
+        {
+            await apps.InvokeVncAsync(context, vncKey);
             return;
         }
         var decision = router.Decide(request.Path.Value ?? "/", Single(request.Headers["ucloud-username"]), Single(request.Query["usernameHint"]), request.Method);

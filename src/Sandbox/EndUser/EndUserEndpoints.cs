@@ -141,13 +141,15 @@ internal static class EndUserEndpoints
                 ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["requestedTime"] = new JsonObject { ["hours"] = 0, ["minutes"] = body.Minutes, ["seconds"] = 0 } }),
             }.ToJsonString(), ct));
         });
-        // "Open interface": the provider answers with the link the browser is sent to.
-        sandbox.MapPost("/users/{user}/jobs/{id}/open", async (string user, string id, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
+        // "Open interface": the provider answers with the link the browser is sent to (WEB), or noVNC's URL and password (?type=VNC).
+        sandbox.MapPost("/users/{user}/jobs/{id}/open", async (string user, string id, string? type, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
         {
             var job = jobs.Find(id) ?? throw ImException.NotFound($"No job {id}");
+            var sessionType = (type ?? "WEB").ToUpperInvariant();
+            if (sessionType is not ("WEB" or "VNC")) throw ImException.BadRequest("type is WEB or VNC");
             return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/interactiveSession", new JsonObject
             {
-                ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["rank"] = 0, ["sessionType"] = "WEB" }),
+                ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["rank"] = 0, ["sessionType"] = sessionType }),
             }.ToJsonString(), ct));
         });
         sandbox.MapGet("/users/{user}/tasks", (string user, TaskBoard board) => TypedResults.Ok(board.Of(user)));

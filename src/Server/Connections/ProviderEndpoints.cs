@@ -47,7 +47,7 @@ internal static class ProviderEndpoints
             ["responses"] = new System.Text.Json.Nodes.JsonArray(config.Slurm.Products.Select(p => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
             {
                 ["product"] = new System.Text.Json.Nodes.JsonObject { ["id"] = p.Name, ["category"] = p.Category, ["provider"] = config.Provider.Id },
-                ["native"] = Flags(("enabled", true), ("logs", false), ("terminal", false), ("timeExtension", true), ("vnc", false), ("web", config.Gateway.Apps is not null), ("peers", false)),
+                ["native"] = Flags(("enabled", true), ("logs", false), ("terminal", false), ("timeExtension", true), ("vnc", true), ("web", config.Gateway.Apps is not null), ("peers", false)),
                 ["docker"] = Flags(("enabled", false)),
                 ["virtualMachine"] = Flags(("enabled", false)),
             }).ToArray()),

@@ -22,7 +22,7 @@ internal static class JobSettingsBuilder
             s.JobFolder, s.AccountPattern,
             apps.Select(a => new JobApplication(a.Name, a.Version, a.Title,
                 a.Parameters.Select(p => new JobAppParameter(p.Name, p.Type, p.Optional, p.Default, p.Min, p.Max, p.Options)).ToList(),
-                a.Invocation, a.Sbatch, a.Web is { } w ? new JobAppWeb(w.Port) : null)).ToList(),
+                a.Invocation, a.Sbatch, a.Interface is { } i ? new JobAppInterface(i.Kind, i.Port) : null)).ToList(),
             s.Sbatch, s.Scancel);
     }
 }

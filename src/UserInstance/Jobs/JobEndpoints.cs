@@ -81,9 +81,10 @@ internal static class JobEndpoints
     }
 
     /// <summary>
-    /// jobs/interactiveSession for web interfaces: the job writes the port it listens on to
+    /// jobs/interactiveSession for WEB and VNC interfaces: the job writes the port it listens on to
     /// <c>allocated-port.txt</c> in its job folder (read here, as the user); the server makes the endpoint on
-    /// the job's own node and answers with the one-time link the browser is sent to.
+    /// the job's own node and answers with the one-time link the browser is sent to (WEB), or the WebSocket URL
+    /// noVNC connects to (VNC), given with the job's own VNC password from <c>vnc-password.txt</c>.
     /// </summary>
     public static void MapInteractiveSessions(this IEndpointRouteBuilder app, InstanceBootstrap bootstrap, UnixUser me)
     {
@@ -96,7 +97,7 @@ internal static class JobEndpoints
             foreach (var item in body?["items"]?.AsArray() ?? [])
             {
                 var type = item?["sessionType"]?.ToString();
-                if (type != "WEB") throw ImException.BadRequest($"Session type '{type}' is not offered here; only WEB");
+                if (type is not ("WEB" or "VNC")) throw ImException.BadRequest($"Session type '{type}' is not offered here; only WEB and VNC");
                 var coreId = item!["job"]?["id"]?.ToString();
                 var id = item["job"]?["providerGeneratedId"]?.ToString() ?? item["job"]?["status"]?["providerGeneratedId"]?.ToString();
                 if (coreId is null || !coreId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || id is null
@@ -106,17 +107,37 @@ internal static class JobEndpoints
                 // The server says whose job it is before anything is read; its folder is named by Core's id as the server knows it.
                 var tracked = await server.JobStateAsync(slurmId, context.RequestAborted);
                 var application = item["job"]?["specification"]?["application"];
-                if (settings.Applications.FirstOrDefault(a => a.Name == application?["name"]?.ToString() && a.Version == application?["version"]?.ToString()) is { Web: null } plain)
-                    throw ImException.BadRequest($"{plain.Title} has no web interface");
-                var port = await AllocatedPortAsync(Path.Combine(me.Home, settings.JobFolder, tracked.CoreJobId, "allocated-port.txt"), context.RequestAborted);
-                var web = await server.OpenWebAsync(new WebEndpointRequest(slurmId, rank, port), context.RequestAborted);
-                answers.Add((JsonNode)new JsonObject
+                if (settings.Applications.FirstOrDefault(a => a.Name == application?["name"]?.ToString() && a.Version == application?["version"]?.ToString()) is { } known
+                    && known.Interface?.Kind != type)
+                    throw ImException.BadRequest($"{known.Title} has no {(type == "WEB" ? "web" : "VNC")} interface");
+                var folder = Path.Combine(me.Home, settings.JobFolder, tracked.CoreJobId);
+                var port = await AllocatedPortAsync(Path.Combine(folder, "allocated-port.txt"), context.RequestAborted);
+                var opened = await server.OpenWebAsync(new WebEndpointRequest(slurmId, rank, port, type), context.RequestAborted);
+                var session = new JsonObject { ["type"] = type.ToLowerInvariant(), ["jobId"] = coreId, ["rank"] = rank };
+                if (type == "WEB") session["redirectClientTo"] = opened.RedirectClientTo;
+                else
                 {
-                    ["session"] = new JsonObject { ["type"] = "web", ["jobId"] = coreId, ["rank"] = rank, ["redirectClientTo"] = web.RedirectClientTo },
-                });
+                    session["url"] = opened.RedirectClientTo;
+                    session["password"] = await VncPasswordAsync(Path.Combine(folder, "vnc-password.txt"), context.RequestAborted);
+                }
+                answers.Add((JsonNode)new JsonObject { ["session"] = session });
             }
             await context.Response.WriteAsync(new JsonObject { ["responses"] = answers }.ToJsonString(), context.RequestAborted);
         });
+    }
+
+    /// <summary>The job's own VNC password (the job script made it); null when the application set none.</summary>
+    private static async Task<string?> VncPasswordAsync(string path, CancellationToken ct)
+    {
+        try
+        {
+            var text = (await File.ReadAllTextAsync(path, ct)).Trim();
+            return text.Length is > 0 and <= 64 && text.All(char.IsAsciiLetterOrDigit) ? text : null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
+        }
     }
 
     private static async Task<int> AllocatedPortAsync(string path, CancellationToken ct)

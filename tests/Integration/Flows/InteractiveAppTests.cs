@@ -10,7 +10,8 @@ namespace UcloudIm.Tests.Integration.Flows;
 
 /// <summary>
 /// A job's web interface on its own domain (direct mode): a real Slurm job tells its port, the gateway
-/// proxies to the job's node only with that job's session, which the one-time link sets.
+/// proxies to the job's node only with that job's session, which the one-time link sets. A job's VNC server
+/// (both modes): a WebSocket on the provider's address, with the session in the URL and the job's own password.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class InteractiveAppTests(Stack stack)
@@ -119,11 +120,145 @@ public sealed class InteractiveAppTests(Stack stack)
         Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(browser, host, "/note.txt", null, ct)).StatusCode);
     }
 
+    [Fact]
+    public async Task A_jobs_vnc_server_is_a_websocket_on_the_providers_address_with_its_own_session_and_password()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var websockify = await StartWebsockifyAsync(ct);
+        var port = new Uri(websockify.Urls.First()).Port;
+        var alice = await stack.CreateUserAsync();
+        var bob = await stack.CreateUserAsync();
+        var script = $"echo {port} > allocated-port.txt; sleep 300";
+        var a = (await stack.StartApplicationAsync(alice, "vnc-shell", new JsonObject { ["script"] = script }))["jobId"]!.ToString();
+        var b = (await stack.StartApplicationAsync(alice, "vnc-shell", new JsonObject { ["script"] = script }))["jobId"]!.ToString();
+        var shell = (await stack.StartJobAsync(alice, "sleep 300"))["jobId"]!.ToString();
+        foreach (var id in new[] { a, b })
+            await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(alice, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+
+        Assert.Equal(404, (await OpenAsync(bob, a, "VNC")).Status);
+        var notVnc = await OpenAsync(alice, shell, "VNC");
+        Assert.Equal(400, notVnc.Status);
+        Assert.Contains("Shell script has no VNC interface", notVnc.Body!["why"]!.ToString());
+
+        var sessionA = (await OpenAsync(alice, a, "VNC")).Body!["responses"]![0]!["session"]!;
+        var sessionB = (await OpenAsync(alice, b, "VNC")).Body!["responses"]![0]!["session"]!;
+        Assert.Equal("vnc", sessionA["type"]!.ToString());
+        var urlA = new Uri(sessionA["url"]!.ToString());
+        var urlB = new Uri(sessionB["url"]!.ToString());
+        var publicWs = (stack.ProviderUrl.Scheme == "https" ? "wss://" : "ws://") + stack.ProviderUrl.Authority;
+        Assert.StartsWith($"{publicWs}/ucloud/{Stack.ProviderId}/vnc/vnc-{a}-0?token=", urlA.ToString());
+        // The job's own password: fresh per job, from the job folder, readable by alice alone.
+        var passwordFile = $"/home/{alice.LocalName}/ucloud-jobs/{a}/vnc-password.txt";
+        Assert.Equal(File.ReadAllText(passwordFile).Trim(), sessionA["password"]!.ToString());
+        Assert.Matches("^[A-Za-z0-9]{8}$", sessionA["password"]!.ToString());
+        Assert.NotEqual(sessionA["password"]!.ToString(), sessionB["password"]!.ToString());
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(passwordFile));
+
+        // noVNC's connection: websockify's path, without the token, cookies or identity headers.
+        using (var ws = await ConnectAsync(urlA, ct))
+        {
+            var seen = JsonNode.Parse(await ReceiveAsync(ws, ct))!;
+            Assert.Equal("/websockify", seen["path"]!.ToString());
+            Assert.Equal("", seen["cookie"]!.ToString());
+            Assert.Equal("", seen["ucloudUsername"]!.ToString());
+            await ws.SendAsync("RFB 003.008\n"u8.ToArray(), System.Net.WebSockets.WebSocketMessageType.Binary, true, ct);
+            Assert.Equal("RFB 003.008\n", await ReceiveAsync(ws, ct));
+        }
+
+        // Without the token, with a made-up one, or with another job's: refused before the node is reached.
+        var bare = new Uri(urlA.GetLeftPart(UriPartial.Path));
+        var otherJobs = new Uri(urlA.GetLeftPart(UriPartial.Path) + urlB.Query);
+        foreach (var refused in new[] { bare, new Uri(bare + "?token=made-up"), otherJobs })
+            await Assert.ThrowsAnyAsync<System.Net.WebSockets.WebSocketException>(() => ConnectAsync(refused, ct));
+        // A plain GET is not a VNC session.
+        Assert.Equal(HttpStatusCode.BadRequest, (await stack.Browser.GetAsync(new UriBuilder(urlA) { Scheme = stack.ProviderUrl.Scheme, Port = urlA.Port }.Uri, ct)).StatusCode);
+
+        // Once the job has ended, its URL leads nowhere.
+        var cancel = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(alice.UcloudName)}/jobs/{a}/cancel", null, ct);
+        Assert.Contains("\"status\":200", await cancel.Content.ReadAsStringAsync(ct));
+        await Stack.WaitFor("the ended job's VNC URL to be refused", async () =>
+        {
+            try
+            {
+                using var late = await ConnectAsync(urlA, ct);
+                return false;
+            }
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                return true;
+            }
+        }, TimeSpan.FromSeconds(30));
+    }
+
+    private async Task<System.Net.WebSockets.ClientWebSocket> ConnectAsync(Uri url, CancellationToken ct)
+    {
+        var ws = new System.Net.WebSockets.ClientWebSocket();
+        ws.Options.SetRequestHeader("Cookie", "theirs=1");
+        ws.Options.SetRequestHeader("ucloud-username", "Zm9yZ2Vk");
+        try
+        {
+            await ws.ConnectAsync(url, stack.Invoker, ct);
+            return ws;
+        }
+        catch
+        {
+            ws.Dispose();
+            throw;
+        }
+    }
+
+    private static async Task<string> ReceiveAsync(System.Net.WebSockets.WebSocket ws, CancellationToken ct)
+    {
+        var buffer = new byte[4096];
+        var result = await ws.ReceiveAsync(buffer, ct);
+        return System.Text.Encoding.UTF8.GetString(buffer, 0, result.Count);
+    }
+
+    /// <summary>The job's "websockify": says what reached it, then echoes.</summary>
+    private static async Task<WebApplication> StartWebsockifyAsync(CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://0.0.0.0:0");
+        var app = builder.Build();
+        app.UseWebSockets();
+        app.Run(async context =>
+        {
+            if (!context.WebSockets.IsWebSocketRequest)
+            {
+                context.Response.StatusCode = 400;
+                return;
+            }
+            using var ws = await context.WebSockets.AcceptWebSocketAsync();
+            var seen = new JsonObject
+            {
+                ["path"] = context.Request.Path + context.Request.QueryString,
+                ["cookie"] = context.Request.Headers.Cookie.ToString(),
+                ["ucloudUsername"] = context.Request.Headers["ucloud-username"].ToString(),
+            };
+            await ws.SendAsync(System.Text.Encoding.UTF8.GetBytes(seen.ToJsonString()), System.Net.WebSockets.WebSocketMessageType.Text, true, ct);
+            var buffer = new byte[4096];
+            while (true)
+            {
+                var r = await ws.ReceiveAsync(buffer, ct);
+                if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close) break;
+                await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, ct);
+            }
+        });
+        await app.StartAsync(ct);
+        return app;
+    }
+
     private async Task<(int Status, string? Link)> OpenAsync(TestUser user, string jobId)
     {
-        var response = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs/{jobId}/open", null);
+        var (status, body) = await OpenAsync(user, jobId, "WEB");
+        return (status, body?["responses"]?[0]?["session"]?["redirectClientTo"]?.ToString());
+    }
+
+    private async Task<(int Status, JsonNode? Body)> OpenAsync(TestUser user, string jobId, string type)
+    {
+        var response = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs/{jobId}/open?type={type}", null);
         var node = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-        return (node["status"]!.GetValue<int>(), node["body"]?["responses"]?[0]?["session"]?["redirectClientTo"]?.ToString());
+        return (node["status"]!.GetValue<int>(), node["body"]);
     }
 
     private async Task<HttpResponseMessage> GetAsync(HttpClient browser, string host, string path, string? cookie, CancellationToken ct)

@@ -100,6 +100,7 @@ public sealed class Stack : IAsyncLifetime
         foreach (var app in Directory.EnumerateFiles(Path.Combine(RepositoryRoot(), "deploy", "config-example", "applications"), "*.yml"))
             File.Copy(app, Path.Combine(ConfigDir, "applications", Path.GetFileName(app)));
         File.WriteAllText(Path.Combine(ConfigDir, "applications", "web-shell.yml"), WebShellApp);
+        File.WriteAllText(Path.Combine(ConfigDir, "applications", "vnc-shell.yml"), WebShellApp.Replace("web", "vnc", StringComparison.Ordinal));
         // Every test user gets an association with this account (AccountingStorageEnforce needs one).
         if (!(await Shell.Run("sacctmgr", "-n", "-P", "list", "account", SlurmAccount)).Stdout.Contains(SlurmAccount, StringComparison.Ordinal))
             await Shell.Ok("sacctmgr", "-i", "add", "account", SlurmAccount, "description=ucloud-im tests", "organization=ucloud-im");
@@ -131,7 +132,7 @@ public sealed class Stack : IAsyncLifetime
 
     public const string SlurmAccount = "ucimtest";
 
-    /// <summary>A script with a web interface: the tests' script says which port (of a test upstream) it serves.</summary>
+    /// <summary>A script with a web interface (and, with "vnc" for "web", one with a VNC interface): the tests' script says which port (of a test upstream) it serves.</summary>
     private const string WebShellApp = """
         name: web-shell
         version: "1"

@@ -17,17 +17,23 @@ public sealed class ApplicationsTests : IDisposable
     }
 
     [Theory]
-    [InlineData("auto", null)]
-    [InlineData("8888", 8888)]
-    public void A_web_interface_has_a_fixed_or_automatic_port(string port, int? expected)
+    [InlineData("web", "auto", "WEB", null)]
+    [InlineData("web", "8888", "WEB", 8888)]
+    [InlineData("vnc", "auto", "VNC", null)]
+    [InlineData("vnc", "5901", "VNC", 5901)]
+    public void An_interface_has_a_fixed_or_automatic_port(string key, string port, string kind, int? expected)
     {
-        var app = Load($"name: lab\nweb:\n  port: {port}\ninvocation: run\n").Single();
-        Assert.Equal(new AppWeb(expected), app.Web);
+        var app = Load($"name: lab\n{key}:\n  port: {port}\ninvocation: run\n").Single();
+        Assert.Equal(new AppInterface(kind, expected), app.Interface);
     }
 
     [Fact]
-    public void An_application_without_web_has_no_web_interface() =>
-        Assert.Null(Load("name: plain\ninvocation: run\n").Single().Web);
+    public void An_application_without_web_or_vnc_has_no_interface() =>
+        Assert.Null(Load("name: plain\ninvocation: run\n").Single().Interface);
+
+    [Fact]
+    public void An_application_has_one_interface_at_most() =>
+        Assert.Contains("web or vnc, not both", Assert.Throws<ConfigException>(() => Load("name: lab\nweb: { port: auto }\nvnc: { port: auto }\ninvocation: run\n")).Message);
 
     [Theory]
     [InlineData("80")]

@@ -14,9 +14,9 @@ public sealed class JobScriptTests : IDisposable
 
     private static readonly JobProduct Product = new("std-1", "std", "batch", null, null, 1, 1, 0);
 
-    private static JobApplication App(string invocation, JobAppWeb? web = null) =>
+    private static JobApplication App(string invocation, JobAppInterface? ui = null) =>
         new("t", "1", "Test", [new JobAppParameter("text", "text", true, null, null, null, null), new JobAppParameter("n", "integer", true, null, 1, 10, null)],
-            invocation, new Dictionary<string, string>(), web);
+            invocation, new Dictionary<string, string>(), ui);
 
     [Fact]
     public void A_text_value_reaches_the_program_as_one_word_whatever_it_holds()
@@ -49,7 +49,7 @@ public sealed class JobScriptTests : IDisposable
     [Fact]
     public void A_fixed_web_port_is_exported_and_written_for_the_interactive_session()
     {
-        var header = JobScript.Header("42", Product, null, 1, TimeSpan.FromMinutes(5), _dir, App("", new JobAppWeb(8888)));
+        var header = JobScript.Header("42", Product, null, 1, TimeSpan.FromMinutes(5), _dir, App("", new JobAppInterface("WEB", 8888)));
         Assert.Equal(0, Bash(header + "echo \"$UCLOUD_PORT\" > seen.txt\n"));
         Assert.Equal("8888\n", File.ReadAllText(Path.Combine(_dir, "allocated-port.txt")));
         Assert.Equal("8888\n", File.ReadAllText(Path.Combine(_dir, "seen.txt")));
@@ -58,7 +58,7 @@ public sealed class JobScriptTests : IDisposable
     [Fact]
     public void An_automatic_web_port_is_one_no_socket_on_the_node_uses()
     {
-        var header = JobScript.Header("42", Product, null, 1, TimeSpan.FromMinutes(5), _dir, App("", new JobAppWeb(null)));
+        var header = JobScript.Header("42", Product, null, 1, TimeSpan.FromMinutes(5), _dir, App("", new JobAppInterface("WEB", null)));
         Assert.True(header.IndexOf("#SBATCH", StringComparison.Ordinal) < header.IndexOf("UCLOUD_PORT", StringComparison.Ordinal));
         for (var i = 0; i < 5; i++)
         {
@@ -70,6 +70,24 @@ public sealed class JobScriptTests : IDisposable
             listener.Start();
         }
         Assert.False(File.Exists(Path.Combine(_dir, "allocated-port.txt.tmp")));
+        Assert.False(File.Exists(Path.Combine(_dir, "vnc-password.txt")));
+    }
+
+    [Fact]
+    public void A_vnc_application_gets_a_fresh_password_only_its_user_can_read()
+    {
+        var header = JobScript.Header("42", Product, null, 1, TimeSpan.FromMinutes(5), _dir, App("", new JobAppInterface("VNC", null)));
+        var seen = new HashSet<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(0, Bash(header + "echo \"$UCLOUD_VNC_PASSWORD\" > seen.txt\n"));
+            var password = File.ReadAllText(Path.Combine(_dir, "vnc-password.txt")).Trim();
+            Assert.Matches("^[A-Za-z0-9]{8}$", password);
+            Assert.Equal(password, File.ReadAllText(Path.Combine(_dir, "seen.txt")).Trim());
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(_dir, "vnc-password.txt")));
+            seen.Add(password);
+        }
+        Assert.Equal(3, seen.Count);
     }
 
     private int Bash(string script)
