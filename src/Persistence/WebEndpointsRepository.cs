@@ -66,6 +66,21 @@ public sealed class WebEndpointsRepository(Database db, TimeProvider time)
         return row is null ? null : new WebTarget(row.Host, (int)row.Port, DateTimeOffset.FromUnixTimeMilliseconds(row.Expires));
     }
 
+    /// <summary>
+    /// Removes the endpoints of jobs that have ended, with their sessions (they stopped working at the end
+    /// already: this keeps the tables from growing). Returns how many endpoints went.
+    /// </summary>
+    public async Task<int> ForgetEndedAsync(CancellationToken ct)
+    {
+        const string ended = "select e.domain from web_endpoints e join jobs j on j.core_id = e.core_id where j.state in ('SUCCESS', 'FAILURE', 'EXPIRED')";
+        await using var c = await db.OpenAsync(ct);
+        await using var tx = await c.BeginTransactionAsync(ct);
+        await c.ExecuteAsync(new CommandDefinition($"delete from web_sessions where domain in ({ended})", transaction: tx, cancellationToken: ct));
+        var gone = await c.ExecuteAsync(new CommandDefinition($"delete from web_endpoints where domain in ({ended})", transaction: tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return gone;
+    }
+
     private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(secret)));
 
     private sealed record TargetRow(string Host, long Port, long Expires);

@@ -15,7 +15,7 @@ namespace UcloudIm.Server.Jobs;
 /// never given by guess.
 /// </summary>
 internal sealed partial class JobMonitor(ImConfig config, JobsRepository jobs, JobUpdateSender sender, CommandRunner runner, OutsideJobs outside,
-    TimeProvider time, ILogger<JobMonitor> log)
+    WebEndpointsRepository endpoints, TimeProvider time, ILogger<JobMonitor> log)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -106,6 +106,8 @@ internal sealed partial class JobMonitor(ImConfig config, JobsRepository jobs, J
             }
         }
         if (await jobs.RecordAsync(changes, ct) > 0) sender.Signal();
+        // An ended job's interfaces closed with it; their rows go too.
+        if (changes.Any(c => JobsRepository.IsFinal(c.State))) await endpoints.ForgetEndedAsync(ct);
     }
 
     [LoggerMessage(90, LogLevel.Warning, "job monitor: {Command} failed ({Why}); no job states change until Slurm answers")]
