@@ -18,6 +18,17 @@ UP=${UPSTREAM_PORT:-8892}; NGP=${NGINX_PROXY_PORT:-8893}; TUNNEL_GW_PORT=${TUNNE
 CONFIG=${IM_CONFIG_DIR:-/etc/ucloud-im}
 SANDBOX=http://127.0.0.1:${SANDBOX_PORT:-8800}
 TLS=${TLS_PORT:-8443}
+# An application whose web interface is the small upstream (a fixed web.port), as a provider would add one;
+# the server reads applications when it starts.
+cat > "$CONFIG/applications/bench-upstream.yml" <<APP
+name: bench-upstream
+version: "1"
+title: The benchmark's upstream
+web: { port: $UP }
+invocation: |
+  sleep 1800
+APP
+bash "$ROOT/deploy/dev-stack.sh" stop >/dev/null 2>&1 || true
 bash "$ROOT/deploy/dev-stack.sh" start >/dev/null
 PROVIDER=$(cat /var/lib/ucloud-sandbox/provider-id)
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
@@ -28,6 +39,7 @@ cleanup() {
   [ -s "$WORK/gw.pid" ] && kill "$(cat "$WORK/gw.pid")" 2>/dev/null || true
   [ -n "${JOB:-}" ] && curl -s -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/cancel" >/dev/null || true
   rm -rf "$WORK"
+  rm -f "$CONFIG/applications/bench-upstream.yml"
 }
 trap cleanup EXIT
 cp "$CONFIG/tls/fullchain.pem" "$WORK/cert.pem"; install -m 0600 "$CONFIG/tls/privkey.pem" "$WORK/key.pem"
@@ -52,7 +64,7 @@ wait_for 10 nginx curl -sf "http://127.0.0.1:$UP/"
 
 # A real job of alice's whose "web interface" is the small upstream.
 JOB=$(curl -sf -X POST -H 'content-type: application/json' "$SANDBOX/sandbox/users/alice/jobs" \
-  -d "{\"application\":\"shell\",\"version\":\"1\",\"product\":\"standard-1\",\"minutes\":30,\"parameters\":{\"script\":\"echo $UP > allocated-port.txt; sleep 1800\",\"sleep\":\"0\"}}" \
+  -d '{"application":"bench-upstream","version":"1","product":"standard-1","minutes":30,"parameters":{}}' \
   | json 'd["jobId"]')
 running() { curl -sf "$SANDBOX/sandbox/users/alice/jobs" | json "[j['state'] for j in d if j['id']=='$JOB'][0]" | grep -qx RUNNING; }
 wait_for 60 "job $JOB to run" running || die "alice's job $JOB did not start"

@@ -73,8 +73,7 @@ public static partial class GatewayHost
     public static WebApplication Build(ImConfig config, System.Security.Cryptography.RSA key, WebApplicationBuilder builder)
     {
         builder.Host.UseSystemd();
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        builder.Logging.AddFilter("Yarp", LogLevel.Warning);
+        builder.Logging.QuietFrameworkLogs();
         var serverInvoker = ServerClient.CreateInvoker(config.Provider.ServerSocket, ServerUid(config));
         builder.Services.AddSingleton(config.Gateway);
         builder.Services.AddSingleton(TimeProvider.System);

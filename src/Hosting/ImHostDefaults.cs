@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 
 namespace UcloudIm.Hosting;
 
@@ -15,4 +16,14 @@ public static class ImHostDefaults
         ContentRootPath = AppContext.BaseDirectory,
         Args = ["--hostBuilder:reloadConfigOnChange=false"],
     };
+
+    /// <summary>
+    /// The frameworks' per-request lines (ASP.NET Core's, YARP's "Proxying to …", HttpClient's "Sending HTTP
+    /// request …") only from Warning up: they name full URLs, and a download or upload URL carries its token,
+    /// which must never reach a log. They also cost every request a console write.
+    /// </summary>
+    public static ILoggingBuilder QuietFrameworkLogs(this ILoggingBuilder logging) => logging
+        .AddFilter("Microsoft.AspNetCore", LogLevel.Warning)
+        .AddFilter("Yarp", LogLevel.Warning)
+        .AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
 }

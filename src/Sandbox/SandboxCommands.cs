@@ -81,7 +81,7 @@ internal static class SandboxCommands
         {
             var state = SandboxState.Load(p.GetValue(StateDir)!);
             var builder = WebApplication.CreateSlimBuilder(ImHostDefaults.Options());
-            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.QuietFrameworkLogs();
             builder.Services.AddSingleton(state);
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddSingleton<TokenIssuer>();

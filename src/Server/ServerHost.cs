@@ -58,9 +58,8 @@ public static partial class ServerHost
 
         var builder = WebApplication.CreateSlimBuilder(ImHostDefaults.Options());
         builder.Host.UseSystemd();
-        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
-        // One line per call to Core is noise; failures are logged by the callers, in words.
-        builder.Logging.AddFilter("System.Net.Http.HttpClient", LogLevel.Warning);
+        // Failures of calls to Core are logged by the callers, in words.
+        builder.Logging.QuietFrameworkLogs();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(15));
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.TypeInfoResolverChain.Insert(0, WireJson.Default));
         builder.Services.AddSingleton(config);

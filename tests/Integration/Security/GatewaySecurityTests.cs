@@ -43,6 +43,21 @@ public sealed class GatewaySecurityTests(Stack stack)
     }
 
     [Fact]
+    public async Task A_download_links_token_reaches_no_log_of_any_process()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var user = await stack.CreateUserAsync();
+        await Stack.WriteFileAsync(user, "secret-link.txt", Encoding.UTF8.GetBytes("data"));
+        var link = await stack.DownloadLinkAsync(user, $"/{user.Drive}/secret-link.txt");
+        var token = System.Web.HttpUtility.ParseQueryString(new Uri(link).Query)["token"]!;
+        Assert.True(token.Length > 20);
+        for (var i = 0; i < 3; i++) Assert.Equal("data", await stack.Browser.GetStringAsync(link, ct));
+        // Sandbox (and relay), server, gateway and every user instance: none wrote the token.
+        foreach (var log in Directory.EnumerateFiles(stack.LogDir, "*", SearchOption.AllDirectories))
+            Assert.DoesNotContain(token, await File.ReadAllTextAsync(log, ct));
+    }
+
+    [Fact]
     public async Task A_valid_core_token_is_forwarded()
     {
         var user = await RunningUser();
