@@ -5,7 +5,10 @@
 #      Target: gateway >= 1.0x nginx.
 #   2. a small download from alice's user instance through the gateway's HTTPS (direct) and through the
 #      relay and the proxy-mode tunnel. Target: tunnel >= 0.5x direct.
-#   bash bench/gateway-wrk.sh      (as root; starts the dev stack; DURATION=10s WARMUP=3s CONNECTIONS=32)
+#   bash bench/gateway-wrk.sh      (as root; restarts the dev stack; DURATION=10s WARMUP=15s CONNECTIONS=32)
+# Each path gets the same warm-up before it is measured. 15 s, because .NET's tiered JIT (with PGO) takes
+# that long to settle under load: with 3 s the freshly started gateway measured 0.24-0.34x nginx and the
+# tunnel 0.26-0.29x direct, with 15 s 0.42-0.50x and 0.60-0.75x. The figures are the long-running service's.
 set -euo pipefail
 LOG_TAG=bench
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -101,7 +104,7 @@ curl -sf --cacert "$CONFIG/tls/fullchain.pem" "https://127.0.0.1:$TLS$DL" >/dev/
 # wrk's summary: requests/s and the 99th percentile in ms, after a warm-up run (the .NET processes JIT and
 # tier up in their first seconds; nginx needs none, but gets the same).
 measure() {
-  wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-3s}" "$@" >/dev/null 2>&1 || true
+  wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-15s}" "$@" >/dev/null 2>&1 || true
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" 2>&1 | awk '
     /Requests\/sec/ {rps=$2}
     $1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v}
