@@ -73,22 +73,27 @@ public sealed partial class AppProxy(AppOptions? apps, string providerId, Server
                 await RefuseAsync(context, 403, "This application needs a session: open it from UCloud.");
                 return;
             }
-            var (target, refusal) = await TargetAsync(domain, session, ct);
-            if (target is null)
-            {
-                LogRefused(log, domain, refusal!);
-                await RefuseAsync(context, 403, refusal!);
-                return;
-            }
-            var error = await forwarder.SendAsync(context, $"http://{target.Host}:{target.Port}", _upstream, RequestConfig, AppTransformer.Instance);
-            if (error != ForwarderError.None && !context.Response.HasStarted)
-                await RefuseAsync(context, 502, "The application does not answer (it may still be starting); try again in a moment.");
+            await ForwardAsync(context, domain, session, AppTransformer.Instance, "The application does not answer (it may still be starting); try again in a moment.");
         }
         catch (HttpRequestException e)
         {
             LogServerUnavailable(log, e.Message);
             if (!context.Response.HasStarted) await RefuseAsync(context, 503, "The provider is temporarily unavailable; try again shortly.");
         }
+    }
+
+    /// <summary>To the endpoint the session leads to, if the server says it does; a 403 with the reason otherwise.</summary>
+    private async Task ForwardAsync(HttpContext context, string endpoint, string session, HttpTransformer transformer, string notAnswering)
+    {
+        var (target, refusal) = await TargetAsync(endpoint, session, context.RequestAborted);
+        if (target is null)
+        {
+            LogRefused(log, endpoint, refusal!);
+            await RefuseAsync(context, 403, refusal!);
+            return;
+        }
+        var error = await forwarder.SendAsync(context, $"http://{target.Host}:{target.Port}", _upstream, RequestConfig, transformer);
+        if (error != ForwarderError.None && !context.Response.HasStarted) await RefuseAsync(context, 502, notAnswering);
     }
 
     /// <summary>The VNC endpoint a path names (<c>vnc-</c> and one DNS-label-like word), or null.</summary>
@@ -103,7 +108,6 @@ public sealed partial class AppProxy(AppOptions? apps, string providerId, Server
 
     public async Task InvokeVncAsync(HttpContext context, string key)
     {
-        var ct = context.RequestAborted;
         var upgrade = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpUpgradeFeature>()?.IsUpgradableRequest == true
             && string.Equals(context.Request.Headers.Upgrade, "websocket", StringComparison.OrdinalIgnoreCase);
         var extendedConnect = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpExtendedConnectFeature>() is { IsExtendedConnect: true, Protocol: "websocket" };
@@ -120,16 +124,7 @@ public sealed partial class AppProxy(AppOptions? apps, string providerId, Server
         }
         try
         {
-            var (target, refusal) = await TargetAsync(key, token, ct);
-            if (target is null)
-            {
-                LogRefused(log, key, refusal!);
-                await RefuseAsync(context, 403, refusal!);
-                return;
-            }
-            var error = await forwarder.SendAsync(context, $"http://{target.Host}:{target.Port}", _upstream, RequestConfig, VncTransformer.Instance);
-            if (error != ForwarderError.None && !context.Response.HasStarted)
-                await RefuseAsync(context, 502, "The VNC server does not answer (it may still be starting); try again in a moment.");
+            await ForwardAsync(context, key, token, VncTransformer.Instance, "The VNC server does not answer (it may still be starting); try again in a moment.");
         }
         catch (HttpRequestException e)
         {

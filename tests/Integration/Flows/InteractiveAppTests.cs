@@ -27,11 +27,7 @@ public sealed class InteractiveAppTests(Stack stack)
         var port = new Uri(upstream.Urls.First()).Port;
         var alice = await stack.CreateUserAsync();
         var bob = await stack.CreateUserAsync();
-        var script = $"echo {port} > allocated-port.txt; sleep 300";
-        var a = (await stack.StartApplicationAsync(alice, "web-shell", new JsonObject { ["script"] = script }))["jobId"]!.ToString();
-        var b = (await stack.StartApplicationAsync(alice, "web-shell", new JsonObject { ["script"] = script }))["jobId"]!.ToString();
-        foreach (var id in new[] { a, b })
-            await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(alice, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+        var (a, b) = await TwoRunningJobsAsync(alice, "web-shell", port);
 
         // Bob cannot open Alice's job.
         Assert.Equal(404, (await OpenAsync(bob, a)).Status);
@@ -128,12 +124,8 @@ public sealed class InteractiveAppTests(Stack stack)
         var port = new Uri(websockify.Urls.First()).Port;
         var alice = await stack.CreateUserAsync();
         var bob = await stack.CreateUserAsync();
-        var script = $"echo {port} > allocated-port.txt; sleep 300";
-        var a = (await stack.StartApplicationAsync(alice, "vnc-shell", new JsonObject { ["script"] = script }))["jobId"]!.ToString();
-        var b = (await stack.StartApplicationAsync(alice, "vnc-shell", new JsonObject { ["script"] = script }))["jobId"]!.ToString();
+        var (a, b) = await TwoRunningJobsAsync(alice, "vnc-shell", port);
         var shell = (await stack.StartJobAsync(alice, "sleep 300"))["jobId"]!.ToString();
-        foreach (var id in new[] { a, b })
-            await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(alice, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
 
         Assert.Equal(404, (await OpenAsync(bob, a, "VNC")).Status);
         var notVnc = await OpenAsync(alice, shell, "VNC");
@@ -188,6 +180,17 @@ public sealed class InteractiveAppTests(Stack stack)
                 return true;
             }
         }, TimeSpan.FromSeconds(30));
+    }
+
+    /// <summary>Two running jobs of the application whose script says the test upstream's port is theirs.</summary>
+    private async Task<(string A, string B)> TwoRunningJobsAsync(TestUser user, string application, int port)
+    {
+        var script = new JsonObject { ["script"] = $"echo {port} > allocated-port.txt; sleep 300" };
+        var a = (await stack.StartApplicationAsync(user, application, (JsonObject)script.DeepClone()))["jobId"]!.ToString();
+        var b = (await stack.StartApplicationAsync(user, application, (JsonObject)script.DeepClone()))["jobId"]!.ToString();
+        foreach (var id in new[] { a, b })
+            await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(user, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+        return (a, b);
     }
 
     private async Task<System.Net.WebSockets.ClientWebSocket> ConnectAsync(Uri url, CancellationToken ct)
