@@ -25,11 +25,12 @@ install -d -m 0755 /etc/slurm
 # Memory limits as on a real cluster: with the cgroup v1 memory controller, task/cgroup confines each job to
 # its --mem and Slurm reports OUT_OF_MEMORY when the kernel kills it. Without it, jobs are not confined.
 if [ -w /sys/fs/cgroup/memory ] && [ -e /sys/fs/cgroup/memory/memory.limit_in_bytes ]; then
-  TASK=task/cgroup; SELECT=CR_Core_Memory
+  # A job that asks for no memory gets 1 GiB per CPU (without a default it would take the whole node's).
+  TASK=task/cgroup; SELECT=CR_Core_Memory; MEMDEFAULT="DefMemPerCPU=1024"
   SWAP=no; [ -e /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes ] && SWAP=yes
   printf 'CgroupPlugin=cgroup/v1\nConstrainRAMSpace=yes\nConstrainSwapSpace=%s\n' "$SWAP" > /etc/slurm/cgroup.conf
 else
-  TASK=task/none; SELECT=CR_Core; rm -f /etc/slurm/cgroup.conf
+  TASK=task/none; SELECT=CR_Core; MEMDEFAULT=""; rm -f /etc/slurm/cgroup.conf
 fi
 cat > /etc/slurm/slurm.conf.new <<CONF
 # Single-node cluster for development and CI, written by deploy/cluster/slurm-up.sh.
@@ -62,6 +63,7 @@ SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0
 SelectType=select/cons_tres
 SelectTypeParameters=$SELECT
+$MEMDEFAULT
 EnforcePartLimits=ALL
 PrivateData=jobs,usage,users,accounts
 ReturnToService=2
