@@ -40,6 +40,9 @@ public sealed partial class AppProxy(AppOptions? apps, string providerId, Server
         PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
     }, disposeHandler: true);
 
+    /// <summary>Checked on every request the gateway serves, so made once.</summary>
+    private readonly string _vncPrefix = $"/ucloud/{providerId}/vnc/";
+
     private readonly ConcurrentDictionary<string, (AppTarget Target, DateTimeOffset Until)> _sessions = new(StringComparer.Ordinal);
 
     /// <summary>The app domain a Host names (one label under the apps domain), or null.</summary>
@@ -99,10 +102,9 @@ public sealed partial class AppProxy(AppOptions? apps, string providerId, Server
     /// <summary>The VNC endpoint a path names (<c>vnc-</c> and one DNS-label-like word), or null.</summary>
     public string? VncKeyOf(PathString path)
     {
-        var prefix = $"/ucloud/{providerId}/vnc/";
         var p = path.Value;
-        if (p is null || !p.StartsWith(prefix, StringComparison.Ordinal)) return null;
-        var key = p[prefix.Length..];
+        if (p is null || !p.StartsWith(_vncPrefix, StringComparison.Ordinal)) return null;
+        var key = p[_vncPrefix.Length..];
         return key.StartsWith("vnc-", StringComparison.Ordinal) && key.Length <= 64 && key.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '-') ? key : null;
     }
 

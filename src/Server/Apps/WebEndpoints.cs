@@ -51,8 +51,7 @@ internal sealed partial class WebEndpoints(ImConfig config, JobsRepository jobs,
             // noVNC cannot follow an authorize link; the URL holds the session itself.
             var session = await endpoints.AuthorizeAsync(domain, token, VncLifetime, ct)
                 ?? throw new ImException(409, $"Job {request.SlurmId} stopped running while its VNC session was made", "CONFLICT");
-            var self = config.Provider.SelfPublic.ToUri().ToString().TrimEnd('/');
-            var ws = self.StartsWith("https://", StringComparison.Ordinal) ? "wss://" + self[8..] : "ws://" + self[7..];
+            var ws = PublicUrls.WebSocketBase(config.Provider.SelfPublic.ToUri().ToString());
             return new WebEndpointResponse(domain, $"{ws}/ucloud/{config.Provider.Id}/vnc/{domain}?token={session}");
         }
         var port = apps!.PublicPort == 443 ? "" : ":" + apps.PublicPort.ToString(CultureInfo.InvariantCulture);

@@ -31,9 +31,7 @@ internal static class UploadEndpoints
         var lifetime = TimeSpan.FromSeconds(bootstrap.UploadLinkLifetimeSeconds);
         var hint = Base64Url.EncodeToString(Encoding.UTF8.GetBytes(bootstrap.UcloudUsername));
         var prefix = $"/ucloud/{bootstrap.ProviderId}";
-        var socketBase = bootstrap.PublicUrl.StartsWith("https://", StringComparison.OrdinalIgnoreCase)
-            ? "wss://" + bootstrap.PublicUrl[8..]
-            : "ws://" + bootstrap.PublicUrl[(bootstrap.PublicUrl.IndexOf("://", StringComparison.Ordinal) + 3)..];
+        var socketBase = PublicUrls.WebSocketBase(bootstrap.PublicUrl);
 
         app.MapPost(prefix + "/files/upload", async context =>
         {
