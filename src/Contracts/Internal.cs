@@ -60,7 +60,20 @@ public sealed record TaskView(string Id, string CoreId, string Kind, string Titl
 public sealed record TaskStatusRequest(string State, string? Progress = null, int? Percentage = null);
 
 /// <summary>Where the gateway finds a ready user instance.</summary>
-public sealed record InstanceRoute(string UcloudUsername, uint Uid, string SocketPath, string Secret);
+public sealed record InstanceRoute(string UcloudUsername, uint Uid, string SocketPath, string Secret)
+{
+    /// <summary>
+    /// The instance's second socket, beside its HTTP one: the gateway asks it to open a download link's file and
+    /// receives the open file itself (SCM_RIGHTS), so a download's bytes cross no process but the gateway.
+    /// </summary>
+    public static string OpenFileSocketOf(string socketPath) => Path.ChangeExtension(socketPath, ".open.sock");
+}
+
+/// <summary>One JSON line on an instance's open-file socket: this instance's secret and a signed download link's token.</summary>
+public sealed record OpenFileRequest(string Secret, string Token);
+
+/// <summary>The answer, one JSON line. With status 200 the open file travels with it; otherwise the error for the browser.</summary>
+public sealed record OpenFileReply(int Status, string? Why = null, string? ErrorCode = null, string? Name = null);
 
 /// <summary>A UCloud user ↔ local user mapping, as the CLI sees it.</summary>
 public sealed record UserMapping(string UcloudUsername, string LocalUsername, uint Uid, long CreatedAt, long? ExpiresAt, bool InstanceRunning);

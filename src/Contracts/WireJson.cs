@@ -27,6 +27,8 @@ namespace UcloudIm.Contracts;
 [JsonSerializable(typeof(BulkResponse<AccessTokenResponse>))]
 [JsonSerializable(typeof(InstanceBootstrap))]
 [JsonSerializable(typeof(InstanceRoute))]
+[JsonSerializable(typeof(OpenFileRequest))]
+[JsonSerializable(typeof(OpenFileReply))]
 [JsonSerializable(typeof(ActivityReport))]
 [JsonSerializable(typeof(UserMapping))]
 [JsonSerializable(typeof(List<UserMapping>))]

@@ -87,6 +87,7 @@ public static partial class GatewayHost
             config.Instances.IdleTimeout, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<ActivityReporter>>()));
         builder.Services.AddSingleton(sp => new Apps.AppProxy(config.Gateway.Apps, config.Provider.Id, sp.GetRequiredService<ServerClient>(),
             sp.GetRequiredService<Yarp.ReverseProxy.Forwarder.IHttpForwarder>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<Apps.AppProxy>>()));
+        builder.Services.AddSingleton<Downloads.FileDownloads>();
         builder.Services.AddSingleton<GatewayPipeline>();
         builder.Services.AddHttpForwarder();
         builder.WebHost.ConfigureKestrel(k =>

@@ -24,7 +24,11 @@ public static class UnixSocketHttp
         ConnectCallback = async (_, ct) => await ConnectAsync(socketPath, expectedServerUid, ct),
     };
 
-    public static async Task<Stream> ConnectAsync(string socketPath, uint? expectedServerUid, CancellationToken ct)
+    public static async Task<Stream> ConnectAsync(string socketPath, uint? expectedServerUid, CancellationToken ct) =>
+        new NetworkStream(await ConnectSocketAsync(socketPath, expectedServerUid, ct), ownsSocket: true);
+
+    /// <summary>A connected socket to <paramref name="socketPath"/>, refused (before a byte is sent) when another uid serves it.</summary>
+    public static async Task<Socket> ConnectSocketAsync(string socketPath, uint? expectedServerUid, CancellationToken ct)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
@@ -36,7 +40,7 @@ public static class UnixSocketHttp
                 if (peer.Uid != uid)
                     throw new PeerMismatchException($"{socketPath} is served by uid {peer.Uid}, expected uid {uid}");
             }
-            return new NetworkStream(socket, ownsSocket: true);
+            return socket;
         }
         catch
         {

@@ -14,6 +14,7 @@ public readonly record struct FileStat(
 
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
     private const uint StatxBasicStats = 0x7ff;
     private const uint StatxBirthTime = 0x800;
 
@@ -25,11 +26,30 @@ public readonly record struct FileStat(
     [SupportedOSPlatform("linux")]
     public static FileStat? Of(OpenDirectory directory, string name, bool followLinks = false) => At(directory.Fd, name, followLinks);
 
+    /// <summary>The stat of an open file (fstat): what the holder of the descriptor has, whatever its path is now.</summary>
     [SupportedOSPlatform("linux")]
-    private static unsafe FileStat? At(int dirFd, string path, bool followLinks)
+    public static FileStat Of(SafeHandle file)
+    {
+        var added = false;
+        try
+        {
+            file.DangerousAddRef(ref added);
+            return At((int)file.DangerousGetHandle(), "", AtEmptyPath) ?? throw new UnixIOException(2, "(open file)");
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
+    [SupportedOSPlatform("linux")]
+    private static FileStat? At(int dirFd, string path, bool followLinks) => At(dirFd, path, followLinks ? 0 : AtSymlinkNoFollow);
+
+    [SupportedOSPlatform("linux")]
+    private static unsafe FileStat? At(int dirFd, string path, int flags)
     {
         Libc.StatxBuffer buf;
-        if (Libc.statx(dirFd, path, followLinks ? 0 : AtSymlinkNoFollow, StatxBasicStats | StatxBirthTime, &buf) != 0)
+        if (Libc.statx(dirFd, path, flags, StatxBasicStats | StatxBirthTime, &buf) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
             if (errno is 2 or 20) return null; // ENOENT, ENOTDIR

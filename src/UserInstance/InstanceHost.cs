@@ -66,6 +66,7 @@ public static class InstanceHost
         {
             await app.DisposeAsync();
             try { File.Delete(socketPath); } catch (IOException) { }
+            try { File.Delete(InstanceRoute.OpenFileSocketOf(socketPath)); } catch (IOException) { }
         }
     }
 
@@ -115,6 +116,8 @@ public static class InstanceHost
         builder.Services.AddSingleton(_ => Tasks.ServerChannel.From(bootstrap)!);
         builder.Services.AddSingleton<Tasks.TaskRunner>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Tasks.TaskRunner>());
+        builder.Services.AddHostedService(sp => new OpenFileListener(bootstrap, me, InstanceRoute.OpenFileSocketOf(socketPath),
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger("UserInstance")));
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
@@ -154,4 +157,7 @@ internal static partial class Log
 
     [LoggerMessage(3, LogLevel.Warning, "refused a request: {Reason}")]
     public static partial void Refused(ILogger logger, string reason);
+
+    [LoggerMessage(4, LogLevel.Error, "unexpected error on the open-file socket")]
+    public static partial void OpenFileFailed(ILogger logger, Exception e);
 }

@@ -26,7 +26,8 @@ public sealed partial class GatewayPipeline(
     InFlightRequests inFlight,
     IHttpForwarder forwarder,
     ILogger<GatewayPipeline> log,
-    Apps.AppProxy apps)
+    Apps.AppProxy apps,
+    Downloads.FileDownloads downloads)
 {
     /// <summary>449: "the user is not ready"; Core then calls integration/init and retries.</summary>
     public const int UserNotReady = 449;
@@ -123,6 +124,11 @@ public sealed partial class GatewayPipeline(
             }
         }
         using var busy = inFlight.Enter(username);
+        if (decision.Download)
+        {
+            await downloads.ServeAsync(context, route!);
+            return;
+        }
         await ForwardAsync(context, instances.For(route!),
             new IdentityTransformer(token?.EncodedPayload, route!.Secret, UsernameCodec.Encode(username)), username);
     }

@@ -34,7 +34,8 @@ public sealed class Router(string providerId)
         var user = fromHeader ?? fromHint;
         if (user is null) return RouteDecision.Bad("This endpoint acts for a user, but the request names none (UCloud-Username header or usernameHint)");
         // A WebSocket over HTTP/2 (the proxy-mode tunnel, or a browser speaking h2) arrives as CONNECT.
-        return RouteDecision.User(user, browser: method is "GET" or "CONNECT" && BrowserPaths.Contains(rest));
+        return RouteDecision.User(user, browser: method is "GET" or "CONNECT" && BrowserPaths.Contains(rest),
+            download: method is "GET" or "HEAD" && rest == "download");
     }
 
     public static bool IsServerPath(string rest)

@@ -8,13 +8,14 @@ using Microsoft.AspNetCore.Routing;
 using UcloudIm.Contracts;
 using UcloudIm.Files;
 using UcloudIm.Hosting;
+using Microsoft.Win32.SafeHandles;
 using UcloudIm.Unix;
 
 namespace UcloudIm.UserInstance.Files;
 
 /// <summary>
-/// files/download hands out a signed link; GET …/download streams the file with Range support, opened as
-/// the user when the link is used (so permissions are those of that moment).
+/// files/download hands out a signed link. When a browser uses it, the gateway asks this instance (on its
+/// open-file socket, <see cref="OpenFileListener"/>) to open the file, and serves it with Range support itself.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal static class DownloadEndpoints
@@ -39,6 +40,8 @@ internal static class DownloadEndpoints
                     var path = UcloudPath.ToLocal(item.ResolvedCollection.Id, item.ResolvedCollection.ProviderGeneratedId, item.Id);
                     var s = FileStat.Of(path, followLinks: true) ?? throw new FileNotFoundException();
                     if (s.Kind == FileKind.Directory) throw new InvalidPathException($"{item.Id} is a folder; folders cannot be downloaded as one file yet");
+                    // A FIFO or a device would block or never end; only regular files are downloads.
+                    if (s.Kind != FileKind.Regular) throw new InvalidPathException($"{item.Id} is not a regular file");
                     // Opening it now tells the user at once if they may not read it, not when the link is used.
                     using (File.OpenHandle(path, FileMode.Open, FileAccess.Read)) { }
                     return path;
@@ -48,24 +51,35 @@ internal static class DownloadEndpoints
             }
             await context.Response.WriteAsJsonAsync(new BulkResponse<DownloadEndpoint>(links), WireJson.Default.BulkResponseDownloadEndpoint);
         });
+    }
 
-        app.MapGet(prefix + "/download", context =>
+    /// <summary>
+    /// Opens a signed link's file as the user, at the moment the link is used (so a file they may no longer
+    /// read is a clear 403, not a broken stream). Only regular files: a FIFO would block, a folder is no download.
+    /// </summary>
+    public static (SafeFileHandle File, string Name) OpenLinked(byte[] key, uint uid, string? token)
+    {
+        string path;
+        try
         {
-            string path;
-            try
+            path = LinkToken.Verify(key, token, Purpose, uid, DateTimeOffset.UtcNow);
+        }
+        catch (LinkRefusedException e)
+        {
+            throw ImException.Forbidden(e.Message);
+        }
+        var name = Path.GetFileName(path);
+        return FileEndpoints.Run(name, () =>
+        {
+            var s = FileStat.Of(path, followLinks: true) ?? throw new FileNotFoundException();
+            if (s.Kind != FileKind.Regular) throw new InvalidPathException($"{name} is not a regular file");
+            var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
+            if (FileStat.Of(file).Kind != FileKind.Regular)
             {
-                path = LinkToken.Verify(key, context.Request.Query["token"], Purpose, me.Uid, DateTimeOffset.UtcNow);
+                file.Dispose();
+                throw new InvalidPathException($"{name} is not a regular file");
             }
-            catch (LinkRefusedException e)
-            {
-                throw ImException.Forbidden(e.Message);
-            }
-            // Opened as the user now: a file they may no longer read is a clear 403, not a broken stream.
-            FileEndpoints.Run(Path.GetFileName(path), () => { using var h = File.OpenHandle(path, FileMode.Open, FileAccess.Read); return 0; });
-            context.Response.Headers.AccessControlAllowOrigin = "*";
-            // Range, If-Range, ETag and Last-Modified are handled by the framework; the name is sent as
-            // filename*=UTF-8'' so quotes, spaces and non-ASCII survive.
-            return TypedResults.PhysicalFile(path, "application/octet-stream", Path.GetFileName(path), enableRangeProcessing: true).ExecuteAsync(context);
+            return (file, name);
         });
     }
 }

@@ -21,13 +21,13 @@ internal sealed class GatewayGuard(RequestDelegate next, InstanceBootstrap boots
     public const string UsernameHeader = "ucloud-username";
 
     private readonly byte[] _secret = Encoding.UTF8.GetBytes(bootstrap.Secret);
-    private readonly string _downloadPath = $"/ucloud/{bootstrap.ProviderId}/download";
     private readonly string _uploadPath = $"/ucloud/{bootstrap.ProviderId}/upload";
 
     public Task InvokeAsync(HttpContext context)
     {
-        // A browser's download or upload carries its own signed link instead of Core's token (checked by the endpoint).
-        var browser = HttpMethods.IsGet(context.Request.Method) && (context.Request.Path == _downloadPath || context.Request.Path == _uploadPath);
+        // A browser's upload carries its own signed link instead of Core's token (checked by the endpoint). Its
+        // downloads never reach this socket: the gateway has the file opened on the open-file socket.
+        var browser = HttpMethods.IsGet(context.Request.Method) && context.Request.Path == _uploadPath;
         var reason = Check(context.Request.Headers, bootstrap.UcloudUsername, _secret, requirePayload: !browser);
         if (reason is not null)
         {

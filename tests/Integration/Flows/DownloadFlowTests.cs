@@ -43,6 +43,40 @@ public sealed class DownloadFlowTests(Stack stack)
     }
 
     [Fact]
+    public async Task A_resumed_download_gets_its_range_only_while_the_file_is_unchanged()
+    {
+        var user = await stack.CreateUserAsync();
+        await WriteAs(user, "resume.bin", RandomNumberGenerator.GetBytes(10_000));
+        var link = await LinkFor(user, $"/{user.Drive}/resume.bin");
+        using var head = new HttpRequestMessage(HttpMethod.Head, link);
+        var headers = await stack.Browser.SendAsync(head);
+        Assert.Equal(HttpStatusCode.OK, headers.StatusCode);
+        Assert.Equal(10_000, headers.Content.Headers.ContentLength);
+        Assert.Empty(await headers.Content.ReadAsByteArrayAsync());
+        var etag = headers.Headers.ETag!;
+
+        using var cached = new HttpRequestMessage(HttpMethod.Get, link);
+        cached.Headers.IfNoneMatch.Add(etag);
+        Assert.Equal(HttpStatusCode.NotModified, (await stack.Browser.SendAsync(cached)).StatusCode);
+
+        using var resume = new HttpRequestMessage(HttpMethod.Get, link);
+        resume.Headers.Range = new RangeHeaderValue(9_000, null);
+        resume.Headers.IfRange = new RangeConditionHeaderValue(etag);
+        var rest = await stack.Browser.SendAsync(resume);
+        Assert.Equal(HttpStatusCode.PartialContent, rest.StatusCode);
+        Assert.Equal(1_000, (await rest.Content.ReadAsByteArrayAsync()).Length);
+
+        // The file changes (another size): resuming would splice two versions, so the whole new file comes.
+        await WriteAs(user, "resume.bin", RandomNumberGenerator.GetBytes(12_000));
+        using var stale = new HttpRequestMessage(HttpMethod.Get, link);
+        stale.Headers.Range = new RangeHeaderValue(9_000, null);
+        stale.Headers.IfRange = new RangeConditionHeaderValue(etag);
+        var whole = await stack.Browser.SendAsync(stale);
+        Assert.Equal(HttpStatusCode.OK, whole.StatusCode);
+        Assert.Equal(12_000, (await whole.Content.ReadAsByteArrayAsync()).Length);
+    }
+
+    [Fact]
     public async Task A_file_named_with_quotes_spaces_and_non_ascii_downloads_under_its_own_name()
     {
         var user = await stack.CreateUserAsync();
@@ -138,5 +172,32 @@ public sealed class DownloadFlowTests(Stack stack)
         await File.WriteAllTextAsync($"/home/{user.LocalName}/roots.txt", "no");
         await Shell.Ok("chmod", "0600", $"/home/{user.LocalName}/roots.txt");
         Assert.Equal(403, (await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = $"/{user.Drive}/roots.txt" })).Status);
+    }
+
+    [Fact]
+    public async Task A_fifo_is_no_download_and_a_link_whose_file_changed_says_why_when_used()
+    {
+        var user = await stack.CreateUserAsync();
+        var home = $"/home/{user.LocalName}";
+        await Shell.Ok("runuser", "-u", user.LocalName, "--", "mkfifo", $"{home}/pipe");
+        var fifo = await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = $"/{user.Drive}/pipe" });
+        Assert.Equal(400, fifo.Status);
+        Assert.Contains("not a regular file", fifo.Why);
+
+        await WriteAs(user, "swapped", "x"u8.ToArray());
+        await WriteAs(user, "locked", "x"u8.ToArray());
+        var swapped = await LinkFor(user, $"/{user.Drive}/swapped");
+        var locked = await LinkFor(user, $"/{user.Drive}/locked");
+        // Between the link and its use, one name becomes a FIFO (which would block whoever opened it) and the
+        // other file stops being readable by its user.
+        await Shell.Ok("runuser", "-u", user.LocalName, "--", "sh", "-c", $"rm {home}/swapped && mkfifo {home}/swapped");
+        await Shell.Ok("chmod", "0000", $"{home}/locked");
+
+        var r = await stack.Browser.GetAsync(swapped, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode);
+        Assert.Contains("not a regular file", await r.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var l = await stack.Browser.GetAsync(locked, TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.Forbidden, l.StatusCode);
+        Assert.Contains("Permission denied", await l.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
     }
 }

@@ -10,7 +10,31 @@ public sealed class LocalTrustTests(Stack stack)
     {
         Assert.Equal(200, (await stack.BrowseAsync(user, hold: true)).Status);
         var dir = Path.Combine(stack.IpcDir, "instances");
-        return Assert.Single(Directory.GetFiles(dir, $"{user.Uid}-*.sock"));
+        return Assert.Single(Directory.GetFiles(dir, $"{user.Uid}-*.sock"), f => !f.EndsWith(".open.sock", StringComparison.Ordinal));
+    }
+
+    /// <summary>One request line on an instance's open-file socket; what came back, or NOTHING. (Debian's python3, which every user may run.)</summary>
+    private static async Task<string> AskOpenFile(string? asUser, string socket, string line)
+    {
+        const string script = """
+            import socket, sys
+            s = socket.socket(socket.AF_UNIX)
+            s.settimeout(5)
+            data = b''
+            try:
+                s.connect(sys.argv[1])
+                s.sendall(sys.argv[2].encode() + b'\n')
+                while True:
+                    d = s.recv(4096)
+                    if not d: break
+                    data += d
+            except OSError:
+                pass
+            print(data.decode() or 'NOTHING')
+            """;
+        string[] args = ["-c", script, socket, line];
+        var r = asUser is null ? await Shell.Run("/usr/bin/python3", args) : await Shell.As(asUser, "/usr/bin/python3", args);
+        return r.Stdout.Trim();
     }
 
     private static Task<Hosting.CommandResult> Curl(string? asUser, string socket, string path, params string[] extra)
@@ -36,6 +60,24 @@ public sealed class LocalTrustTests(Stack stack)
         // The gateway's uid gets through the peer check, and without the secret still gets nothing.
         var gw = await Curl("ucloud-gw", socket, path, "-X", "POST");
         Assert.Contains("HTTP 401", gw.Stdout);
+    }
+
+    [Fact]
+    public async Task The_open_file_socket_hands_nothing_to_any_uid_but_the_gateways_and_nothing_without_the_secret()
+    {
+        var alice = await stack.CreateUserAsync();
+        var bob = await stack.CreateUserAsync();
+        await Stack.WriteFileAsync(alice, "private.txt", "alice's"u8.ToArray());
+        var link = await stack.DownloadLinkAsync(alice, $"/{alice.Drive}/private.txt");
+        var token = System.Web.HttpUtility.ParseQueryString(new Uri(link).Query)["token"]!;
+        var socket = Contracts.InstanceRoute.OpenFileSocketOf(await SocketOf(alice));
+        var request = $$"""{"secret":"{{new string('x', 64)}}","token":"{{token}}"}""";
+
+        foreach (var who in new string?[] { null, bob.LocalName, alice.LocalName, "ucloud" })
+            Assert.Equal("NOTHING", await AskOpenFile(who, socket, request));
+        // The gateway's uid gets through the peer check, and without the instance's secret still gets no file.
+        Assert.Contains("\"status\":401", await AskOpenFile("ucloud-gw", socket, request));
+        Assert.Contains("\"status\":400", await AskOpenFile("ucloud-gw", socket, "not json"));
     }
 
     [Fact]

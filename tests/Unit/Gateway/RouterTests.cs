@@ -55,6 +55,16 @@ public sealed class RouterTests
     }
 
     [Fact]
+    public void Only_a_download_links_get_or_head_is_served_by_the_gateway_itself()
+    {
+        Assert.True(_router.Decide("/ucloud/dev/download", null, Alice, "GET").Download);
+        Assert.True(_router.Decide("/ucloud/dev/download", null, Alice, "HEAD").Download);
+        Assert.False(_router.Decide("/ucloud/dev/download", null, Alice, "POST").Download);
+        Assert.False(_router.Decide("/ucloud/dev/upload", null, Alice, "GET").Download);
+        Assert.False(_router.Decide("/ucloud/dev/files/download", Alice, null, "POST").Download);
+    }
+
+    [Fact]
     public void An_upload_socket_over_http2_arrives_as_connect_and_is_still_browser_traffic()
     {
         Assert.True(_router.Decide("/ucloud/dev/upload", null, Alice, "CONNECT").Browser);
