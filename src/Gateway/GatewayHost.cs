@@ -76,6 +76,7 @@ public static partial class GatewayHost
         builder.Logging.QuietFrameworkLogs();
         var serverInvoker = ServerClient.CreateInvoker(config.Provider.ServerSocket, ServerUid(config));
         builder.Services.AddSingleton(config.Gateway);
+        LargeBlockMemoryPool.UseForKestrel(builder.Services);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(new Router(config.Provider.Id));
         builder.Services.AddSingleton(sp => new CoreTokenValidator(key, config.Gateway.TokenIssuer, config.Gateway.ClockSkew, sp.GetRequiredService<TimeProvider>()));

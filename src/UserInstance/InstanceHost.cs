@@ -112,6 +112,7 @@ public static class InstanceHost
         builder.Logging.QuietFrameworkLogs();
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         builder.Services.AddSingleton(bootstrap);
+        LargeBlockMemoryPool.UseForKestrel(builder.Services);
         builder.Services.AddSingleton(me);
         builder.Services.AddSingleton(_ => Tasks.ServerChannel.From(bootstrap)!);
         builder.Services.AddSingleton<Tasks.TaskRunner>();
