@@ -24,18 +24,23 @@ public sealed class DescriptorPassingTests : IDisposable
         return (await listener.AcceptAsync(Ct), receiver);
     }
 
+    /// <summary>Writes a file, opens it with <paramref name="access"/> and sends it with <paramref name="message"/>; closes its own copy.</summary>
+    private async Task<string> SendNewFileAsync(Socket sender, string name, string content, FileAccess access, string message)
+    {
+        var path = Path.Combine(_dir, name);
+        await File.WriteAllTextAsync(path, content, Ct);
+        using var file = File.OpenHandle(path, FileMode.Open, access);
+        await DescriptorPassing.SendAsync(sender, Encoding.ASCII.GetBytes(message), file, Ct);
+        return path;
+    }
+
     [Fact]
     public async Task The_receiver_reads_the_file_the_sender_opened_even_after_its_name_is_gone()
     {
         var (sender, receiver) = await PairAsync();
         using var _ = sender;
         using var __ = receiver;
-        var path = Path.Combine(_dir, "data.txt");
-        await File.WriteAllTextAsync(path, "the bytes", Ct);
-        using (var file = File.OpenHandle(path))
-        {
-            await DescriptorPassing.SendAsync(sender, "ok\n"u8.ToArray(), file, Ct);
-        }
+        var path = await SendNewFileAsync(sender, "data.txt", "the bytes", FileAccess.ReadWrite, "ok\n");
         File.Delete(path);
 
         var buffer = new byte[64];
@@ -72,12 +77,7 @@ public sealed class DescriptorPassingTests : IDisposable
         var (sender, receiver) = await PairAsync();
         using var _ = sender;
         using var __ = receiver;
-        var path = Path.Combine(_dir, "ro.txt");
-        await File.WriteAllTextAsync(path, "keep", Ct);
-        using (var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read))
-        {
-            await DescriptorPassing.SendAsync(sender, "x"u8.ToArray(), file, Ct);
-        }
+        var path = await SendNewFileAsync(sender, "ro.txt", "keep", FileAccess.Read, "x");
         var (_, received) = await DescriptorPassing.ReceiveAsync(receiver, new byte[8], Ct);
         using (received)
         {
