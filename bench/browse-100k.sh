@@ -20,7 +20,7 @@ apt_install python3 >/dev/null
 TOKEN=$(ucloud-sandbox --state-dir /var/lib/ucloud-sandbox token)
 # One keep-alive connection, as Core's client has: the figure is the provider's, not curl's start-up.
 python3 - "$GW" "$TOKEN" "$RUNS" "$DIR" <<'PY'
-import base64, http.client, json, re, subprocess, sys, time, urllib.parse
+import base64, http.client, json, subprocess, sys, time, urllib.parse
 gw, token, runs, folder = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 u = urllib.parse.urlparse(gw)
 conn = http.client.HTTPConnection(u.hostname, u.port)
@@ -32,8 +32,10 @@ def page(nxt):
     r = conn.getresponse(); raw = r.read()
     assert r.status == 200, raw[:300]
     # Only the cursor and a count are needed here; parsing 250 KB per page would time the client, not us.
-    m = re.search(rb'"itemsPerPage":\d+,"next":(null|"([^"]*)")}$', raw)
-    return {"next": m.group(2).decode() if m.group(2) else None, "count": raw.count(b'"createdAt"')}
+    # (rfind, not a regex: the regex scan cost the client 0.3 ms a page, 5 % of the figure.)
+    tail = raw[raw.rfind(b'"next":') + 7:]
+    nxt = None if tail.startswith(b"null") else tail[1:tail.index(b'"', 1)].decode()
+    return {"next": nxt, "count": raw.count(b'"createdAt"')}
 page(None)  # the instance is up and warm before timing
 print("%-5s %14s %16s %10s %8s" % ("run", "first page ms", "full listing ms", "find ms", "ratio"))
 for run in range(1, runs + 1):
