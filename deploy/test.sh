@@ -26,6 +26,12 @@ UCIM_NETWORK_MODE=proxy dotnet test --project "$ROOT/tests/Integration/Integrati
 rc2=${PIPESTATUS[0]}
 [ "$rc" -ne 0 ] || rc=$rc2
 set -e
+# The failures again at the very end, where a reader of the log's tail finds them (name, message, first
+# frames), however much a failing run printed before.
+if grep -q '^failed ' "$out"; then
+  echo "=== failed tests ==="
+  awk '/^failed / {n=14} n > 0 {print; n--}' "$out"
+fi
 # One closing line for any reader: the totals of every test assembly.
 awk '/^[[:space:]]*succeeded:/ {p+=$2} /^[[:space:]]*failed:/ {f+=$2} /^[[:space:]]*skipped:/ {s+=$2}
      END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' "$out"

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
 using UcloudIm.Tests.Integration.Support;
 
 namespace UcloudIm.Tests.Integration.Flows;
@@ -220,11 +221,7 @@ public sealed class InteractiveAppTests(Stack stack)
     /// <summary>The job's "websockify": says what reached it, then echoes.</summary>
     private static async Task<WebApplication> StartWebsockifyAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://0.0.0.0:0");
-        var app = builder.Build();
-        app.UseWebSockets();
-        app.Run(async context =>
+        return await StartJobServerAsync(app => app.UseWebSockets().Run(async context =>
         {
             if (!context.WebSockets.IsWebSocketRequest)
             {
@@ -240,15 +237,20 @@ public sealed class InteractiveAppTests(Stack stack)
             };
             await ws.SendAsync(System.Text.Encoding.UTF8.GetBytes(seen.ToJsonString()), System.Net.WebSockets.WebSocketMessageType.Text, true, ct);
             var buffer = new byte[4096];
-            while (true)
+            try
             {
-                var r = await ws.ReceiveAsync(buffer, ct);
-                if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close) break;
-                await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, ct);
+                while (true)
+                {
+                    var r = await ws.ReceiveAsync(buffer, ct);
+                    if (r.MessageType == System.Net.WebSockets.WebSocketMessageType.Close) break;
+                    await ws.SendAsync(buffer.AsMemory(0, r.Count), r.MessageType, r.EndOfMessage, ct);
+                }
             }
-        });
-        await app.StartAsync(ct);
-        return app;
+            catch (System.Net.WebSockets.WebSocketException)
+            {
+                // The tests cut sessions on purpose (a refused or expired one): the end of the echo, not an error.
+            }
+        }), ct);
     }
 
     private async Task<(int Status, string? Link)> OpenAsync(TestUser user, string jobId)
@@ -288,15 +290,23 @@ public sealed class InteractiveAppTests(Stack stack)
     /// <summary>The job's "web interface": echoes what reached it.</summary>
     private static async Task<WebApplication> StartUpstreamAsync(CancellationToken ct)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://0.0.0.0:0");
-        var app = builder.Build();
-        app.Run(context => context.Response.WriteAsync(new JsonObject
+        return await StartJobServerAsync(app => app.Run(context => context.Response.WriteAsync(new JsonObject
         {
             ["path"] = context.Request.Path + context.Request.QueryString,
             ["cookie"] = context.Request.Headers.Cookie.ToString(),
             ["ucloudUsername"] = context.Request.Headers["ucloud-username"].ToString(),
-        }.ToJsonString(), ct));
+        }.ToJsonString(), ct)), ct);
+    }
+
+    /// <summary>A server standing in for a job's, on every address as a compute node's would be; it logs
+    /// only warnings and errors, so that the test log holds what went wrong, not every request.</summary>
+    private static async Task<WebApplication> StartJobServerAsync(Action<WebApplication> serve, CancellationToken ct)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://0.0.0.0:0");
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        var app = builder.Build();
+        serve(app);
         await app.StartAsync(ct);
         return app;
     }
