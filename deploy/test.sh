@@ -2,7 +2,7 @@
 # The one test command: on a fresh Debian 12 machine, as root, install and start what the tests need
 # (a real Slurm with slurmdbd, sudo, the service accounts, PostgreSQL), install the module, and run every
 # test tier (unit, integration against real processes, sudo and users), the integration flows once per
-# networking mode (direct, then proxy). Ends with "N passed, N failed".
+# networking mode (direct, then proxy). Ends with the failed tests, if any, and "N passed, N failed".
 set -euo pipefail
 LOG_TAG=test
 . "$(dirname "$0")/lib/common.sh"
