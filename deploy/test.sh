@@ -28,10 +28,7 @@ rc2=${PIPESTATUS[0]}
 set -e
 # The failures again at the very end, where a reader of the log's tail finds them (name, message, first
 # frames), however much a failing run printed before.
-if grep -q '^failed ' "$out"; then
-  echo "=== failed tests ==="
-  awk '/^failed / {n=14} n > 0 {print; n--}' "$out"
-fi
+awk '/^failed / {if (!shown++) print "=== failed tests ==="; n=14} n > 0 {print; n--}' "$out"
 # One closing line for any reader: the totals of every test assembly.
 awk '/^[[:space:]]*succeeded:/ {p+=$2} /^[[:space:]]*failed:/ {f+=$2} /^[[:space:]]*skipped:/ {s+=$2}
      END {printf "%d passed, %d failed, %d skipped\n", p, f, s}' "$out"

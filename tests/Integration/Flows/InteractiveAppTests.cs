@@ -229,13 +229,7 @@ public sealed class InteractiveAppTests(Stack stack)
                 return;
             }
             using var ws = await context.WebSockets.AcceptWebSocketAsync();
-            var seen = new JsonObject
-            {
-                ["path"] = context.Request.Path + context.Request.QueryString,
-                ["cookie"] = context.Request.Headers.Cookie.ToString(),
-                ["ucloudUsername"] = context.Request.Headers["ucloud-username"].ToString(),
-            };
-            await ws.SendAsync(System.Text.Encoding.UTF8.GetBytes(seen.ToJsonString()), System.Net.WebSockets.WebSocketMessageType.Text, true, ct);
+            await ws.SendAsync(System.Text.Encoding.UTF8.GetBytes(WhatReached(context)), System.Net.WebSockets.WebSocketMessageType.Text, true, ct);
             var buffer = new byte[4096];
             try
             {
@@ -290,13 +284,16 @@ public sealed class InteractiveAppTests(Stack stack)
     /// <summary>The job's "web interface": echoes what reached it.</summary>
     private static async Task<WebApplication> StartUpstreamAsync(CancellationToken ct)
     {
-        return await StartJobServerAsync(app => app.Run(context => context.Response.WriteAsync(new JsonObject
-        {
-            ["path"] = context.Request.Path + context.Request.QueryString,
-            ["cookie"] = context.Request.Headers.Cookie.ToString(),
-            ["ucloudUsername"] = context.Request.Headers["ucloud-username"].ToString(),
-        }.ToJsonString(), ct)), ct);
+        return await StartJobServerAsync(app => app.Run(context => context.Response.WriteAsync(WhatReached(context), ct)), ct);
     }
+
+    /// <summary>What a job's server reports back: the path, and whether any cookie or identity header got through.</summary>
+    private static string WhatReached(HttpContext context) => new JsonObject
+    {
+        ["path"] = context.Request.Path + context.Request.QueryString,
+        ["cookie"] = context.Request.Headers.Cookie.ToString(),
+        ["ucloudUsername"] = context.Request.Headers["ucloud-username"].ToString(),
+    }.ToJsonString();
 
     /// <summary>A server standing in for a job's, on every address as a compute node's would be; it logs
     /// only warnings and errors, so that the test log holds what went wrong, not every request.</summary>
