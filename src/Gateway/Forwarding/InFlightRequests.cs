@@ -49,13 +49,20 @@ public sealed partial class ActivityReporter(InFlightRequests inFlight, ServerCl
         {
             var busy = inFlight.Busy();
             if (busy.Count == 0) continue;
+            // A report that hangs (a stopped or overloaded server) must not hold back the next one.
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            timeout.CancelAfter(every);
             try
             {
-                await server.ReportActivityAsync(busy, stoppingToken);
+                await server.ReportActivityAsync(busy, timeout.Token);
             }
             catch (HttpRequestException e)
             {
                 LogReportFailed(log, e.Message);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                LogReportFailed(log, $"no answer within {every.TotalSeconds:0.#} s");
             }
         }
     }

@@ -1,3 +1,6 @@
+using System.Net.WebSockets;
+using System.Text.Json.Nodes;
+using UcloudIm.Files.Upload;
 using UcloudIm.Tests.Integration.Support;
 
 namespace UcloudIm.Tests.Integration.Flows;
@@ -40,6 +43,37 @@ public sealed class InstanceLifecycleTests(Stack stack)
             await Task.Delay(500);
         }
         Assert.Null(await stack.InstanceOf(user));
+    }
+
+    [Fact]
+    public async Task An_upload_socket_open_longer_than_the_idle_timeout_keeps_its_instance()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var user = await stack.CreateUserAsync();
+        var answer = await stack.ActAsync(user, "files/upload", new JsonObject { ["path"] = $"/{user.Drive}", ["type"] = "FOLDER", ["conflictPolicy"] = "MERGE_RENAME" });
+        Assert.True(answer.Status == 200, answer.Why);
+        var endpoint = new Uri(answer.Body!["responses"]![0]!["endpoint"]!.GetValue<string>());
+        var before = (await stack.InstanceOf(user))!;
+
+        using var socket = new ClientWebSocket();
+        await socket.ConnectAsync(endpoint, stack.Invoker, ct);
+        await socket.SendAsync(UploadProtocol.Listing([new ListingEntry(1, 5, 0, "quiet.txt")]), WebSocketMessageType.Binary, true, ct);
+        var buffer = new byte[4096];
+        var r = await socket.ReceiveAsync(buffer, ct);
+        Assert.Contains((UploadOp.Ok, 1), UploadProtocol.ParseReplies(buffer.AsSpan(0, r.Count)));
+
+        // Not one request for three idle timeouts, only the open socket: the gateway reports it as activity.
+        await Task.Delay(Stack.IdleTimeout * 3, ct);
+        Assert.Equal(before.SudoPid, (await stack.InstanceOf(user))?.SudoPid);
+
+        var chunk = new byte[5 + 5];
+        UploadProtocol.WriteChunkHeader(chunk, 1);
+        "hello"u8.CopyTo(chunk.AsSpan(5));
+        await socket.SendAsync(chunk, WebSocketMessageType.Binary, true, ct);
+        await socket.SendAsync(new[] { (byte)UploadOp.Close }, WebSocketMessageType.Binary, true, ct);
+        do r = await socket.ReceiveAsync(buffer, ct); while (r.MessageType != WebSocketMessageType.Close);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        Assert.Equal("hello", await File.ReadAllTextAsync($"/home/{user.LocalName}/quiet.txt", ct));
     }
 
     [Fact]
