@@ -27,31 +27,30 @@ public static class FileListing
         if (stat.Kind != FileKind.Directory) throw new InvalidPathException($"{ucloudDirectory} is not a folder");
 
         // Sorted ascending, shared through the cache: read only, walked backwards for a descending listing.
-        var names = ListingCache.Shared.Get(localDirectory, hideHidden, stat.ChangedAtNs);
-        if (names is null)
+        var listing = ListingCache.Shared.Get(localDirectory, hideHidden, stat.ChangedAtNs);
+        List<string>? firstNames = null;
+        if (listing is null)
         {
-            names = ReadNames(localDirectory, ucloudDirectory, hideHidden);
-            names.Sort(StringComparer.Ordinal);
-            ListingCache.Shared.Put(localDirectory, hideHidden, stat.ChangedAtNs, names);
+            var read = ReadNames(localDirectory, ucloudDirectory, hideHidden);
+            // The first page of a large folder needs only its first names, picked in one pass; the whole folder
+            // is sorted in the background for the pages after it (which wait for that sort, never repeat it).
+            if (sort == SortField.Path && after is null && read.Count > size) firstNames = First(read, size, descending);
+            listing = new SortedNames(read);
+            ListingCache.Shared.Put(localDirectory, hideHidden, stat.ChangedAtNs, listing);
+            if (firstNames is not null) listing.SortInBackground();
         }
-        var page = new List<ProviderFile>(size);
-        BrowseCursor? last = null;
         using var dir = OpenDirectory.Open(localDirectory);
+        if (firstNames is not null) return PathPage(dir, ucloudDirectory, firstNames.Count, i => firstNames[i], 0, size, descending, more: true);
+        var names = listing.Sorted;
         if (sort == SortField.Path)
         {
             // Position in listing order: i-th entry is names[i] ascending, names[Count-1-i] descending.
             var start = after is { } a ? FirstAfter(names, a.Name, descending) : 0;
-            var i = start;
-            for (; i < names.Count && page.Count < size; i++)
-            {
-                var name = descending ? names[names.Count - 1 - i] : names[i];
-                // An entry removed between readdir and stat is simply not listed.
-                if (Stat(dir, name) is { } s) page.Add(ToProviderFile(UcloudPath.Child(ucloudDirectory, name), s));
-                last = new BrowseCursor(sort, descending, 0, name);
-            }
-            return new PageV2<ProviderFile>(page, size, i < names.Count ? last?.Encode() : null);
+            return PathPage(dir, ucloudDirectory, names.Count, descending ? i => names[names.Count - 1 - i] : i => names[i], start, size, descending, more: false);
         }
 
+        var page = new List<ProviderFile>(size);
+        BrowseCursor? last = null;
         var entries = new List<(long Key, string Name, FileStat Stat)>(names.Count);
         foreach (var name in names)
         {
@@ -89,6 +88,43 @@ public static class FileListing
             s.Mode & 0x1FF,
             s.Uid,
             s.Gid));
+
+    /// <summary>Up to <paramref name="size"/> entries from position <paramref name="start"/> of a listing by name.</summary>
+    private static PageV2<ProviderFile> PathPage(
+        OpenDirectory dir, string ucloudDirectory, int count, Func<int, string> nameAt, int start, int size, bool descending, bool more)
+    {
+        var page = new List<ProviderFile>(size);
+        BrowseCursor? last = null;
+        var i = start;
+        for (; i < count && page.Count < size; i++)
+        {
+            var name = nameAt(i);
+            // An entry removed between readdir and stat is simply not listed.
+            if (Stat(dir, name) is { } s) page.Add(ToProviderFile(UcloudPath.Child(ucloudDirectory, name), s));
+            last = new BrowseCursor(SortField.Path, descending, 0, name);
+        }
+        return new PageV2<ProviderFile>(page, size, i < count || more ? last?.Encode() : null);
+    }
+
+    /// <summary>
+    /// The first <paramref name="size"/> names in listing order (ordinal, ascending or descending), in one pass
+    /// with a heap of that size: O(n log size) instead of sorting all n names.
+    /// </summary>
+    internal static List<string> First(List<string> names, int size, bool descending)
+    {
+        // The heap's top is the name that would leave the page first: the greatest of the page when ascending.
+        Comparison<string> order = descending ? (x, y) => string.CompareOrdinal(y, x) : string.CompareOrdinal;
+        var heap = new PriorityQueue<string, string>(size, Comparer<string>.Create((x, y) => order(y, x)));
+        foreach (var name in names)
+        {
+            if (heap.Count < size) heap.Enqueue(name, name);
+            else if (order(name, heap.Peek()) < 0) heap.DequeueEnqueue(name, name);
+        }
+        var first = new List<string>(heap.Count);
+        while (heap.Count > 0) first.Add(heap.Dequeue());
+        first.Reverse();
+        return first;
+    }
 
     private static List<string> ReadNames(string localDirectory, string ucloudDirectory, bool hideHidden)
     {

@@ -1,6 +1,24 @@
 namespace UcloudIm.Files;
 
 /// <summary>
+/// A folder's names as read, sorted (ordinal, ascending) once, by whichever asks first: a background sort
+/// started for the pages after the first, or the next page itself. Every other caller waits for that one sort.
+/// </summary>
+public sealed class SortedNames(List<string> names)
+{
+    private readonly Lazy<List<string>> _sorted = new(() =>
+    {
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The names in ordinal order; callers must not change the list.</summary>
+    public List<string> Sorted => _sorted.Value;
+
+    public void SortInBackground() => ThreadPool.UnsafeQueueUserWorkItem(static self => _ = self.Sorted, this, preferLocal: false);
+}
+
+/// <summary>
 /// The sorted names of the few folders being paged through, so that page 50 of a 100 000-entry folder does
 /// not read and sort the folder again. An entry is used only while the folder's ctime (nanoseconds) is the
 /// one it was read at, so any entry added, removed or renamed makes the next page read the folder anew.
@@ -10,11 +28,11 @@ public sealed class ListingCache(int capacity = 8, TimeSpan? maxAge = null)
 {
     private readonly TimeSpan _maxAge = maxAge ?? TimeSpan.FromMinutes(5);
     private readonly Lock _lock = new();
-    private readonly LinkedList<(string Key, long ChangedAtNs, DateTime ReadAt, List<string> Names)> _entries = new();
+    private readonly LinkedList<(string Key, long ChangedAtNs, DateTime ReadAt, SortedNames Names)> _entries = new();
 
     public static readonly ListingCache Shared = new();
 
-    public List<string>? Get(string directory, bool hideHidden, long changedAtNs)
+    public SortedNames? Get(string directory, bool hideHidden, long changedAtNs)
     {
         var key = Key(directory, hideHidden);
         lock (_lock)
@@ -35,8 +53,7 @@ public sealed class ListingCache(int capacity = 8, TimeSpan? maxAge = null)
         }
     }
 
-    /// <summary>Keeps <paramref name="sortedNames"/> (ascending, ordinal), which callers must not change.</summary>
-    public void Put(string directory, bool hideHidden, long changedAtNs, List<string> sortedNames)
+    public void Put(string directory, bool hideHidden, long changedAtNs, SortedNames sortedNames)
     {
         var key = Key(directory, hideHidden);
         lock (_lock)

@@ -79,6 +79,20 @@ public sealed class FileListingTests : IDisposable
         Assert.Equal("-early", descending[^1].Name);
     }
 
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(50, true)]
+    [InlineData(999, false)]
+    [InlineData(1000, true)]
+    public void The_first_page_picked_without_a_full_sort_is_the_sorted_listings_first_page(int size, bool descending)
+    {
+        var rnd = new Random(size);
+        var names = Enumerable.Range(0, 1000).Select(i => $"{(char)rnd.Next(0x20, 0x2FF)}{rnd.Next(100)}-{i % 97}").ToList();
+        var sorted = names.Order(StringComparer.Ordinal).ToList();
+        if (descending) sorted.Reverse();
+        Assert.Equal(sorted.Take(size), FileListing.First([.. names], size, descending));
+    }
+
     [Fact]
     public void Hidden_files_can_be_filtered()
     {
