@@ -1,7 +1,8 @@
 #!/bin/bash
 # A 1 GiB file uploaded through the gateway (WEBSOCKET_V2 from the sandbox's client, written by alice's
 # user instance) beside `cp` of the same file on the same disk, in the same run; and the instance's RSS
-# growth while it receives. Targets (issue 3): >= 0.6x cp, RSS growth <= 64 MiB.
+# growth while it receives, and the CPU seconds the gateway and the instance spent on each upload.
+# Targets (issue 3): >= 0.6x cp, RSS growth <= 64 MiB.
 #   bash bench/upload-1g.sh     (as root; starts the dev stack if needed; RUNS=5, and the median ratio)
 set -euo pipefail
 LOG_TAG=bench
@@ -34,21 +35,32 @@ upload   # the instance is up
 pid=$(pgrep -u alice -f '^/opt/ucloud-im/bin/ucloud-im-user' | head -1)
 rss() { awk -v k="$1:" '$1 == k {print int($2/1024)}' "/proc/$pid/status"; }
 base=$(rss VmRSS)
+# CPU seconds (user + system) that the gateway and the instance spent on one upload: where the time goes.
+gw=$(pgrep -u ucloud-gw -f '^/opt/ucloud-im/gateway/ucloud-im-gateway' | head -1)
+hz=$(getconf CLK_TCK)
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+timed_upload() {
+  local g0 i0
+  g0=$(cpu "$gw"); i0=$(cpu "$pid")
+  read -r u ud <<<"$(secs upload)"
+  cpu_gw=$(awk -v a="$g0" -v b="$(cpu "$gw")" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
+  cpu_inst=$(awk -v a="$i0" -v b="$(cpu "$pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
+}
 # Two figures per run: in the page cache (timed until the writer returns, where cp is a memory copy) and
 # on the disk (timed until sync returns, which is when either file is safe).
-printf '%-5s %13s %9s %7s   %13s %9s %7s   %s\n' run "upload MiB/s" "cp MiB/s" ratio "upload disk" "cp disk" ratio "instance peak RSS MiB"
+printf '%-5s %13s %9s %7s   %13s %9s %7s   %-12s %s\n' run "upload MiB/s" "cp MiB/s" ratio "upload disk" "cp disk" ratio "CPU s gw/inst" "instance peak RSS MiB"
 cache=(); disk=()
 for r in $(seq "$RUNS"); do
   rm -f "$DIR/cp.bin" "$DIR/up.bin"
   # Each timed write starts from the same state: nothing dirty, the page cache emptied and the source read
   # back into it. Without that, whichever went second met the first one's gigabyte being written back and
   # reclaimed, and ran at a fifth of its speed (cp from 330 to 2626 MiB/s). The order alternates too.
-  if [ $((r % 2)) = 1 ]; then settle; read -r u ud <<<"$(secs upload)"; settle; read -r c cd <<<"$(secs runuser -u alice -- cp "$SRC" "$DIR/cp.bin")"
-  else settle; read -r c cd <<<"$(secs runuser -u alice -- cp "$SRC" "$DIR/cp.bin")"; settle; read -r u ud <<<"$(secs upload)"; fi
+  if [ $((r % 2)) = 1 ]; then settle; timed_upload; settle; read -r c cd <<<"$(secs runuser -u alice -- cp "$SRC" "$DIR/cp.bin")"
+  else settle; read -r c cd <<<"$(secs runuser -u alice -- cp "$SRC" "$DIR/cp.bin")"; settle; timed_upload; fi
   cmp -s "$SRC" "$DIR/up.bin" || die "the uploaded file differs from its source"
   rc=$(awk -v a="$c" -v b="$u" 'BEGIN {printf "%.2f", a/b}'); rd=$(awk -v a="$cd" -v b="$ud" 'BEGIN {printf "%.2f", a/b}')
   cache+=("$rc"); disk+=("$rd")
-  printf '%-5s %13s %9s %6sx   %13s %9s %6sx   %s\n' "$r" "$(mibs "$u")" "$(mibs "$c")" "$rc" "$(mibs "$ud")" "$(mibs "$cd")" "$rd" \
+  printf '%-5s %13s %9s %6sx   %13s %9s %6sx   %-12s %s\n' "$r" "$(mibs "$u")" "$(mibs "$c")" "$rc" "$(mibs "$ud")" "$(mibs "$cd")" "$rd" "$cpu_gw/$cpu_inst" \
     "$(rss VmHWM) (at rest $base, growth $(( $(rss VmHWM) - base )))"
 done
 printf 'median ratio over %s runs (target >= 0.6x): page cache %sx, on disk %sx\n' "$RUNS" \
