@@ -9,6 +9,7 @@ LOG_TAG=bench
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/deploy/lib/common.sh"
 need_root
+apt_install procps   # pgrep
 N=${N:-30}
 PREFIX=/opt/ucloud-im
 EXE=$PREFIX/bin/ucloud-im-user

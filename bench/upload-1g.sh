@@ -9,6 +9,7 @@ LOG_TAG=bench
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/deploy/lib/common.sh"
 need_root
+apt_install procps   # pgrep
 RUNS=${RUNS:-5}
 SANDBOX=/opt/ucloud-im/sandbox/ucloud-sandbox
 bash "$ROOT/deploy/dev-stack.sh" start >/dev/null
