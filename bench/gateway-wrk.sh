@@ -5,6 +5,8 @@
 #      Target: gateway >= 1.0x nginx.
 #   2. a small download from alice's user instance through the gateway's HTTPS (direct) and through the
 #      relay and the proxy-mode tunnel. Target: tunnel >= 0.5x direct.
+#   Beside each: the CPU time per request of the process that does that row's work (the upstream's and the
+#   proxy's nginx workers are separate instances for that), so a ratio can be read as cost, not only speed.
 #   bash bench/gateway-wrk.sh      (as root; restarts the dev stack; DURATION=10s WARMUP=15s CONNECTIONS=32)
 # Each path gets the same warm-up before it is measured. 15 s, because .NET's tiered JIT (with PGO) takes
 # that long to settle under load: with 3 s the freshly started gateway measured 0.24-0.34x nginx and the
@@ -38,7 +40,7 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 WORK=$(mktemp -d); chmod 0711 "$WORK"
 cleanup() {
-  [ -s "$WORK/nginx.pid" ] && nginx -c "$WORK/nginx.conf" -s stop 2>/dev/null || true
+  for n in upstream proxy; do [ -s "$WORK/$n.pid" ] && nginx -c "$WORK/$n.conf" -s stop 2>/dev/null || true; done
   [ -s "$WORK/gw.pid" ] && kill "$(cat "$WORK/gw.pid")" 2>/dev/null || true
   [ -n "${JOB:-}" ] && curl -s -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/cancel" >/dev/null || true
   rm -rf "$WORK"
@@ -46,23 +48,27 @@ cleanup() {
 }
 trap cleanup EXIT
 cp "$CONFIG/tls/fullchain.pem" "$WORK/cert.pem"; install -m 0600 "$CONFIG/tls/privkey.pem" "$WORK/key.pem"
-cat > "$WORK/nginx.conf" <<CONF
+# The upstream and the proxying nginx are separate nginx instances, so that each one's CPU time is its own.
+nginx_conf() {
+  cat <<CONF
 worker_processes auto;
-pid $WORK/nginx.pid;
-error_log $WORK/error.log;
+pid $WORK/$1.pid;
+error_log $WORK/$1-error.log;
 events { worker_connections 1024; }
 http {
   access_log off;
-  upstream small { server 127.0.0.1:$UP; keepalive 64; }
-  server { listen 127.0.0.1:$UP; location / { return 200 "hello\n"; } }
+  $2
+}
+CONF
+}
+nginx_conf upstream "server { listen 127.0.0.1:$UP; location / { return 200 \"hello\\n\"; } }" > "$WORK/upstream.conf"
+nginx_conf proxy "upstream small { server 127.0.0.1:$UP; keepalive 64; }
   server {
     listen 127.0.0.1:$NGP ssl http2;
     ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
-    location / { proxy_pass http://small; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
-}
-CONF
-nginx -c "$WORK/nginx.conf"
+    location / { proxy_pass http://small; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
+  }" > "$WORK/proxy.conf"
+nginx -c "$WORK/upstream.conf"; nginx -c "$WORK/proxy.conf"
 wait_for 10 nginx curl -sf "http://127.0.0.1:$UP/"
 
 # A real job of alice's whose "web interface" is the small upstream.
@@ -101,30 +107,45 @@ echo $! > "$WORK/gw.pid"
 wait_for 30 "the tunnel" curl -sf "$SANDBOX$DL" || { cat "$WORK/gw.log" >&2; die "no answer through the tunnel"; }
 curl -sf --cacert "$CONFIG/tls/fullchain.pem" "https://127.0.0.1:$TLS$DL" >/dev/null || die "no answer from the gateway's HTTPS"
 
-# wrk's summary: requests/s and the 99th percentile in ms, after a warm-up run (the .NET processes JIT and
-# tier up in their first seconds; nginx needs none, but gets the same).
+# wrk's summary: requests/s, the 99th percentile in ms, non-2xx answers, and the CPU time (user + system) the
+# processes given in $1 spent per request while it ran, in microseconds; after a warm-up run (the .NET
+# processes JIT and tier up in their first seconds; nginx needs none, but gets the same).
+HZ=$(getconf CLK_TCK)
+ticks() { local t=0 p; for p in "$@"; do t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); done; echo "$t"; }
 measure() {
+  local pids=$1 t0; shift
   wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-15s}" "$@" >/dev/null 2>&1 || true
-  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" 2>&1 | awk '
+  # shellcheck disable=SC2086
+  t0=$(ticks $pids)
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$WORK/wrk.out" 2>&1 || true
+  # shellcheck disable=SC2086
+  awk -v ticks=$(( $(ticks $pids) - t0 )) -v hz="$HZ" '
+    /requests in/ {n=$1}
     /Requests\/sec/ {rps=$2}
     $1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v}
     /Non-2xx/ {bad=$NF}
-    END {printf "%.0f %.2f %d\n", rps, p99, bad}'
+    END {printf "%.0f %.2f %d %.0f\n", rps, p99, bad, n ? ticks / hz * 1e6 / n : 0}' "$WORK/wrk.out"
 }
-row() { printf '%-44s %10s %10s %8s\n' "$1" "$2" "$3" "$4"; }
+row() { printf '%-44s %10s %10s %8s %12s\n' "$1" "$2" "$3" "$4" "$5"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a/b}'; }
-row "path" "req/s" "p99 ms" "ratio"
-read -r up_rps up_p99 up_bad < <(measure "http://127.0.0.1:$UP/")
-row "upstream alone (http)" "$up_rps" "$up_p99" "1.00x"
-read -r ng_rps ng_p99 ng_bad < <(measure "https://127.0.0.1:$NGP/")
-row "nginx -> upstream (https)" "$ng_rps" "$ng_p99" "$(ratio "$ng_rps" "$up_rps")"
-read -r gw_rps gw_p99 gw_bad < <(measure -H "Host: $APP_HOST" -H "Cookie: $COOKIE" "https://127.0.0.1:$TLS/")
-row "gateway app route -> upstream (https)" "$gw_rps" "$gw_p99" "$(ratio "$gw_rps" "$up_rps")"
-row "  gateway / nginx (target >= 1.0x)" "" "" "$(ratio "$gw_rps" "$ng_rps")"
-read -r d_rps d_p99 d_bad < <(measure "https://127.0.0.1:$TLS$DL")
-row "download via gateway https (direct)" "$d_rps" "$d_p99" "1.00x"
-read -r t_rps t_p99 t_bad < <(measure "$SANDBOX$DL")
-row "download via relay + tunnel (proxy)" "$t_rps" "$t_p99" "$(ratio "$t_rps" "$d_rps")"
-row "  tunnel / direct (target >= 0.5x)" "" "" "$(ratio "$t_rps" "$d_rps")"
+UPSTREAM_PIDS=$(pgrep -P "$(cat "$WORK/upstream.pid")" | xargs)
+PROXY_PIDS=$(pgrep -P "$(cat "$WORK/proxy.pid")" | xargs)
+GATEWAY_PID=$(pgrep -u ucloud-gw -f "ucloud-im-gateway --config-dir $CONFIG\$" | head -1)
+[ -n "$UPSTREAM_PIDS" ] && [ -n "$PROXY_PIDS" ] && [ -n "$GATEWAY_PID" ] || die "cannot find the nginx workers or the gateway"
+echo "CPU us/req: the CPU time per request of the process doing the work of that row (nginx's workers, the"
+echo "gateway), user + system; it is where the machine's two cores go, next to wrk's own share."
+row "path" "req/s" "p99 ms" "ratio" "CPU us/req"
+read -r up_rps up_p99 up_bad up_cpu < <(measure "$UPSTREAM_PIDS" "http://127.0.0.1:$UP/")
+row "upstream alone (http)" "$up_rps" "$up_p99" "1.00x" "$up_cpu"
+read -r ng_rps ng_p99 ng_bad ng_cpu < <(measure "$PROXY_PIDS" "https://127.0.0.1:$NGP/")
+row "nginx -> upstream (https)" "$ng_rps" "$ng_p99" "$(ratio "$ng_rps" "$up_rps")" "$ng_cpu"
+read -r gw_rps gw_p99 gw_bad gw_cpu < <(measure "$GATEWAY_PID" -H "Host: $APP_HOST" -H "Cookie: $COOKIE" "https://127.0.0.1:$TLS/")
+row "gateway app route -> upstream (https)" "$gw_rps" "$gw_p99" "$(ratio "$gw_rps" "$up_rps")" "$gw_cpu"
+row "  gateway / nginx (target >= 1.0x)" "" "" "$(ratio "$gw_rps" "$ng_rps")" "$(ratio "$gw_cpu" "$ng_cpu")"
+read -r d_rps d_p99 d_bad d_cpu < <(measure "$GATEWAY_PID" "https://127.0.0.1:$TLS$DL")
+row "download via gateway https (direct)" "$d_rps" "$d_p99" "1.00x" "$d_cpu"
+read -r t_rps t_p99 t_bad t_cpu < <(measure "$(cat "$WORK/gw.pid")" "$SANDBOX$DL")
+row "download via relay + tunnel (proxy)" "$t_rps" "$t_p99" "$(ratio "$t_rps" "$d_rps")" "$t_cpu"
+row "  tunnel / direct (target >= 0.5x)" "" "" "$(ratio "$t_rps" "$d_rps")" ""
 bad=$(( ${up_bad:-0} + ${ng_bad:-0} + ${gw_bad:-0} + ${d_bad:-0} + ${t_bad:-0} ))
 [ "$bad" -eq 0 ] || echo "warning: $bad responses were not 2xx; the figures above count them" >&2
