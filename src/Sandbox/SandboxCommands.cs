@@ -1,5 +1,8 @@
 using System.CommandLine;
+using System.Net;
 using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
@@ -76,7 +79,15 @@ internal static class SandboxCommands
         var providerUrl = new Option<string>("--provider-url") { Required = true, Description = "The provider's gateway, e.g. http://127.0.0.1:8889" };
         var relay = new Option<bool>("--relay") { Description = "Also be the proxy-mode relay: the provider's gateway dials /relay/tunnel and /ucloud/… is sent through it" };
         var providerCa = new Option<string?>("--provider-ca") { Description = "A PEM CA certificate to trust for the provider's HTTPS (a test or private CA)" };
-        var cmd = new Command("serve", "Run the sandbox Core") { listen, providerUrl, relay, providerCa };
+        var tlsListen = new Option<string?>("--tls-listen") { Description = "address:port to serve the same over HTTPS as well (a relay reached with wss://, as UCloud's is)" };
+        var tlsCertificate = new Option<string?>("--tls-certificate") { Description = "PEM certificate (chain) for --tls-listen" };
+        var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-listen" };
+        var cmd = new Command("serve", "Run the sandbox Core") { listen, providerUrl, relay, providerCa, tlsListen, tlsCertificate, tlsKey };
+        cmd.Validators.Add(r =>
+        {
+            var given = new[] { r.GetValue(tlsListen), r.GetValue(tlsCertificate), r.GetValue(tlsKey) }.Count(v => v is not null);
+            if (given is not (0 or 3)) r.AddError("--tls-listen, --tls-certificate and --tls-key go together");
+        });
         cmd.SetAction(async (p, ct) =>
         {
             var state = SandboxState.Load(p.GetValue(StateDir)!);
@@ -97,7 +108,35 @@ internal static class SandboxCommands
                 c.Timeout = TimeSpan.FromSeconds(30);
             }).ConfigurePrimaryHttpMessageHandler(tls.CreateHandler);
             if (p.GetValue(relay)) builder.Services.AddRelay();
-            builder.WebHost.UseUrls("http://" + p.GetValue(listen));
+            if (!IPEndPoint.TryParse(p.GetValue(listen)!, out var plain))
+            {
+                await Console.Error.WriteLineAsync($"ucloud-sandbox: --listen '{p.GetValue(listen)}' is not address:port");
+                return 2;
+            }
+            IPEndPoint? https = null;
+            X509Certificate2? certificate = null;
+            if (p.GetValue(tlsListen) is { } tlsAt)
+            {
+                if (!IPEndPoint.TryParse(tlsAt, out https))
+                {
+                    await Console.Error.WriteLineAsync($"ucloud-sandbox: --tls-listen '{tlsAt}' is not address:port");
+                    return 2;
+                }
+                try
+                {
+                    certificate = X509Certificate2.CreateFromPemFile(p.GetValue(tlsCertificate)!, p.GetValue(tlsKey)!);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException)
+                {
+                    await Console.Error.WriteLineAsync($"ucloud-sandbox: cannot load --tls-certificate/--tls-key: {e.Message}");
+                    return 2;
+                }
+            }
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.Listen(plain);
+                if (https is not null) k.Listen(https, lo => lo.UseHttps(certificate!));
+            });
             var app = builder.Build();
             app.UseWireErrors();
             app.UseWebSockets();

@@ -104,11 +104,24 @@ public sealed partial class TunnelListenerFactory(ProxyOptions options, ILogger<
             return (null, status switch
             {
                 HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => $"the relay refused the provider's token ({(int)status}); check {options.TokenFile}",
+                0 when TlsFailure(e) is { } tls => options.CaFile is null
+                    ? $"TLS with the relay failed: {tls}; a relay with a private CA needs gateway.proxy.ca"
+                    : $"TLS with the relay failed: {tls}; check that {options.CaFile} (gateway.proxy.ca) is the CA that signed the relay's certificate",
                 0 => e.Message,
                 _ => $"the relay answered {(int)status}: {e.Message}",
             });
         }
         return (new TunnelConnection(new UcloudIm.Hosting.WebSocketByteStream(socket), endpoint), null);
+    }
+
+    /// <summary>Why the TLS handshake failed (an untrusted or mismatched certificate), or null if the dial failed otherwise.</summary>
+    private static string? TlsFailure(Exception e)
+    {
+        for (var inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is System.Security.Authentication.AuthenticationException) return inner.Message;
+        }
+        return null;
     }
 
     /// <summary>Read at every dial, so a rotated token is used without a restart. Never logged.</summary>

@@ -137,6 +137,26 @@ public sealed class NetworkingTests(Stack stack)
         Assert.Equal((1, before.Accepted), (after.Live, after.Accepted));
     }
 
+    [Fact]
+    public async Task A_gateway_that_does_not_trust_the_relays_certificate_gets_no_tunnel_and_says_why()
+    {
+        Assert.SkipWhen(Stack.Mode == NetworkMode.Direct, "proxy mode only");
+        // The stack's gateways trust the relay through gateway.proxy.ca (every proxy-mode test dials wss:// so);
+        // this one has no ca, so the relay's certificate is as good as a stranger's: the relay token must not go to it.
+        var before = await RelayAsync();
+        var proxy = $"  mode: proxy\n  proxy: {{ relay: \"{stack.RelayUrl()}\", tokenFile: {Path.Combine(stack.ConfigDir, "relay-token")}, maxBackoff: 1s }}\n";
+        var (gateway, client) = await stack.StartGatewayAsync("gateway-untrusting", c => c.Replace("  user: ucloud-gw\n", "  user: ucloud-gw\n" + proxy, StringComparison.Ordinal));
+        await using (gateway)
+        using (client)
+        {
+            await Stack.WaitFor("the gateway to report the refused certificate", () => Task.FromResult(gateway.Log().Contains("TLS with the relay failed", StringComparison.Ordinal)), TimeSpan.FromSeconds(20));
+            Assert.Contains("gateway.proxy.ca", gateway.Log());
+            await Task.Delay(TimeSpan.FromSeconds(2), TestContext.Current.CancellationToken);
+            Assert.Equal(before.Accepted, (await RelayAsync()).Accepted);
+            Assert.DoesNotContain("tunnel to the relay", gateway.Log());
+        }
+    }
+
     /// <summary>A fresh user with a random file of <paramref name="size"/> bytes, and its download link.</summary>
     private async Task<(TestUser User, byte[] Data, string Link)> FileWithLinkAsync(int size)
     {

@@ -59,6 +59,9 @@ public sealed class Stack : IAsyncLifetime
     private Uri HoldProviderUrl => Mode == NetworkMode.Proxy ? new Uri($"http://127.0.0.1:{HoldSandboxPort}") : new Uri($"https://127.0.0.1:{HoldTlsPort}");
     public int SandboxPort { get; private set; }
     public int HoldSandboxPort { get; private set; }
+    /// <summary>In proxy mode the gateways dial the relay here, over TLS with the test CA (gateway.proxy.ca), as a real provider dials wss://.</summary>
+    public int SandboxTlsPort { get; private set; }
+    public int HoldSandboxTlsPort { get; private set; }
     public HttpClient Sandbox { get; private set; } = null!;
     public HttpClient HoldSandbox { get; private set; } = null!;
     public HttpClient Gateway { get; private set; } = null!;
@@ -80,6 +83,7 @@ public sealed class Stack : IAsyncLifetime
 
         (GatewayPort, HoldGatewayPort, SandboxPort, HoldSandboxPort) = (FreePort(), FreePort(), FreePort(), FreePort());
         (TlsPort, HoldTlsPort, RedirectPort) = (FreePort(), FreePort(), FreePort());
+        (SandboxTlsPort, HoldSandboxTlsPort) = (FreePort(), FreePort());
         await Shell.Ok(Path.Combine(Prefix, "sandbox/ucloud-sandbox"), "--state-dir", SandboxState, "init", "--provider-id", ProviderId, "--im-config-dir", ConfigDir);
         File.Copy(Path.Combine(ConfigDir, "ucloud_key.pub"), Path.Combine(HoldConfigDir, "ucloud_key.pub"));
         File.WriteAllText(CaFile, Certificates.CaPem);
@@ -93,6 +97,7 @@ public sealed class Stack : IAsyncLifetime
             File.Copy(Path.Combine(SandboxState, "relay-token"), Path.Combine(dir, "relay-token"));
             await Shell.Ok("chown", "ucloud-gw:ucloud-gw", Path.Combine(dir, "relay-token"));
         }
+        Certificates.WriteLeaf(Path.Combine(SandboxState, "relay-cert.pem"), Path.Combine(SandboxState, "relay-key.pem"), "ucloud-im test relay");
         await Shell.Ok("chown", "-R", "ucloud-sandbox:ucloud-sandbox", SandboxState);
         WriteConfig(ConfigDir, GatewayPort, hold: false);
         // The example applications a real installation starts from (deploy/config-example).
@@ -110,9 +115,11 @@ public sealed class Stack : IAsyncLifetime
         File.SetUnixFileMode(serverYml, (UnixFileMode)0b110_000_000);
         await Shell.Ok("chown", "ucloud:ucloud", serverYml);
 
-        string[] sandboxMode = Mode == NetworkMode.Proxy ? ["--relay"] : ["--provider-ca", CaFile];
-        Start("sandbox", "ucloud-sandbox", "sandbox/ucloud-sandbox", ["--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{SandboxPort}", "--provider-url", ProviderUrl.ToString().TrimEnd('/'), .. sandboxMode]);
-        Start("sandbox-hold", "ucloud-sandbox", "sandbox/ucloud-sandbox", ["--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{HoldSandboxPort}", "--provider-url", HoldProviderUrl.ToString().TrimEnd('/'), .. sandboxMode]);
+        string[] SandboxMode(int tlsPort) => Mode == NetworkMode.Proxy
+            ? ["--relay", "--tls-listen", $"127.0.0.1:{tlsPort}", "--tls-certificate", Path.Combine(SandboxState, "relay-cert.pem"), "--tls-key", Path.Combine(SandboxState, "relay-key.pem")]
+            : ["--provider-ca", CaFile];
+        Start("sandbox", "ucloud-sandbox", "sandbox/ucloud-sandbox", ["--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{SandboxPort}", "--provider-url", ProviderUrl.ToString().TrimEnd('/'), .. SandboxMode(SandboxTlsPort)]);
+        Start("sandbox-hold", "ucloud-sandbox", "sandbox/ucloud-sandbox", ["--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{HoldSandboxPort}", "--provider-url", HoldProviderUrl.ToString().TrimEnd('/'), .. SandboxMode(HoldSandboxTlsPort)]);
         Start("server", "ucloud", "server/ucloud-im-server", "--config-dir", ConfigDir);
         _server = new HttpClient(UnixSocketHttp.CreateHandler(Path.Combine(IpcDir, "server.sock"))) { BaseAddress = new Uri("http://server") };
         await WaitFor("server", async () => (await _server.GetAsync("/health")).IsSuccessStatusCode);
@@ -148,11 +155,14 @@ public sealed class Stack : IAsyncLifetime
     private const string NetworkingStart = "  # networking {";
     private const string NetworkingEnd = "  # } networking";
 
+    /// <summary>The relay's tunnel endpoint, over TLS as a real relay's.</summary>
+    public string RelayUrl(bool hold = false) => $"wss://127.0.0.1:{(hold ? HoldSandboxTlsPort : SandboxTlsPort)}/relay/tunnel";
+
     private string Networking(string dir, bool hold) => Mode == NetworkMode.Proxy
         ? $"""
           {NetworkingStart}
             mode: proxy
-            proxy: {"{"} relay: "ws://127.0.0.1:{(hold ? HoldSandboxPort : SandboxPort)}/relay/tunnel", maxBackoff: 2s {"}"}
+            proxy: {"{"} relay: "{RelayUrl(hold)}", ca: {CaFile}, maxBackoff: 2s {"}"}
           {NetworkingEnd}
           """
         : $"""
