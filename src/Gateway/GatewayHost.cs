@@ -110,6 +110,12 @@ public static partial class GatewayHost
         }
         if (config.Gateway.Proxy is { } p)
         {
+            // Checked here, so that a missing or wrong CA file stops the start with the key's name, not a stack trace at the first dial.
+            if (p.CaFile is { } caFile)
+            {
+                using var ca = PrivateCa.TryLoad(caFile, out var problem);
+                if (ca is null) throw new ConfigException("config.yml", "gateway.proxy.ca", problem!);
+            }
             builder.Services.AddSingleton(p);
             builder.Services.AddSingleton<Microsoft.AspNetCore.Connections.IConnectionListenerFactory, TunnelListenerFactory>();
         }

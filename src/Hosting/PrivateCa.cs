@@ -9,6 +9,29 @@ namespace UcloudIm.Hosting;
 /// </summary>
 public static class PrivateCa
 {
+    /// <summary>The CA certificate in <paramref name="caFile"/> (PEM or DER), or why it cannot be used.</summary>
+    public static X509Certificate2? TryLoad(string caFile, out string? problem)
+    {
+        problem = null;
+        if (!File.Exists(caFile))
+        {
+            problem = $"the CA certificate {caFile} does not exist";
+            return null;
+        }
+        try
+        {
+            var ca = X509CertificateLoader.LoadCertificateFromFile(caFile);
+            if (ca.Extensions.OfType<X509BasicConstraintsExtension>().FirstOrDefault() is not { CertificateAuthority: true })
+                problem = $"{caFile} holds '{ca.Subject}', which is not a CA certificate";
+            return problem is null ? ca : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+        {
+            problem = $"cannot read the CA certificate {caFile}: {e.Message}";
+            return null;
+        }
+    }
+
     public static SslClientAuthenticationOptions ClientOptions(string? caFile)
     {
         var options = new SslClientAuthenticationOptions();

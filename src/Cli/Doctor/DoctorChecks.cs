@@ -73,7 +73,15 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
             if ((t.Value.Mode & 0b000_010_111) != 0 || (gatewayUser is not null && t.Value.Uid != gatewayUser.Uid))
                 return new("networking (proxy)", false, $"{proxy.TokenFile} is mode {Convert.ToString(t.Value.Mode & 0x1ff, 8)}, uid {t.Value.Uid}",
                     $"chown {gatewayUser?.Name ?? "ucloud-gw"}: {proxy.TokenFile}; chmod 600 {proxy.TokenFile}");
-            return new("networking (proxy)", true, $"relay {proxy.Relay.GetLeftPart(UriPartial.Path)}, token in {proxy.TokenFile}");
+            var detail = $"relay {proxy.Relay.GetLeftPart(UriPartial.Path)}, token in {proxy.TokenFile}";
+            if (proxy.CaFile is not { } caFile) return new("networking (proxy)", true, detail + ", relay certificate checked against the system's CAs");
+            using var ca = UcloudIm.Hosting.PrivateCa.TryLoad(caFile, out var problem);
+            if (ca is null) return new("networking (proxy)", false, problem!, "set gateway.proxy.ca to the PEM certificate of the CA that signed the relay's certificate, or remove it to use the system's CAs");
+            detail += $", relay certificate checked against {ca.Subject} only (gateway.proxy.ca), valid until {ca.NotAfter.ToUniversalTime():yyyy-MM-dd}";
+            var left = ca.NotAfter.ToUniversalTime() - now.UtcDateTime;
+            if (left < TimeSpan.FromDays(14))
+                return new("networking (proxy)", false, detail + (left < TimeSpan.Zero ? " (expired)" : $" ({left.TotalDays:0} days left)"), "put the relay's renewed CA certificate at " + caFile);
+            return new("networking (proxy)", true, detail);
         }
         if (gateway.Tls is not { } tls)
             return new("networking (direct)", true, $"plain HTTP on {gateway.ListenAddress}:{gateway.ListenPort} only; terminate TLS in front of it, or set gateway.tls");
