@@ -37,7 +37,7 @@ public sealed record FileStatus(
     long UnixGroup);
 
 /// <summary>A file as the provider reports it; id is the UCloud path "/&lt;driveId&gt;/…".</summary>
-public sealed record ProviderFile(string Id, long CreatedAt, FileStatus Status, object? LegacySensitivity = null);
+public sealed record ProviderFile(string Id, long CreatedAt, FileStatus Status, string? LegacySensitivity = null);
 
 public sealed record FilesCreateFolderItem(string Id, Drive ResolvedCollection, string? ConflictPolicy = null);
 
