@@ -75,7 +75,7 @@ internal static class SandboxCommands
 
     private static Command Serve()
     {
-        var listen = new Option<string>("--listen") { DefaultValueFactory = _ => "127.0.0.1:8800", Description = "address:port to serve Core's API on" };
+        var listen = new Option<string>("--listen") { DefaultValueFactory = _ => "127.0.0.1:8800", Description = "address:port (an IP, or localhost) to serve Core's API on" };
         var providerUrl = new Option<string>("--provider-url") { Required = true, Description = "The provider's gateway, e.g. http://127.0.0.1:8889" };
         var relay = new Option<bool>("--relay") { Description = "Also be the proxy-mode relay: the provider's gateway dials /relay/tunnel and /ucloud/… is sent through it" };
         var providerCa = new Option<string?>("--provider-ca") { Description = "A PEM CA certificate to trust for the provider's HTTPS (a test or private CA)" };
@@ -108,7 +108,7 @@ internal static class SandboxCommands
                 c.Timeout = TimeSpan.FromSeconds(30);
             }).ConfigurePrimaryHttpMessageHandler(tls.CreateHandler);
             if (p.GetValue(relay)) builder.Services.AddRelay();
-            if (!IPEndPoint.TryParse(p.GetValue(listen)!, out var plain))
+            if (!TryParseEndpoint(p.GetValue(listen)!, out var plain))
             {
                 await Console.Error.WriteLineAsync($"ucloud-sandbox: --listen '{p.GetValue(listen)}' is not address:port");
                 return 2;
@@ -117,7 +117,7 @@ internal static class SandboxCommands
             X509Certificate2? certificate = null;
             if (p.GetValue(tlsListen) is { } tlsAt)
             {
-                if (!IPEndPoint.TryParse(tlsAt, out https))
+                if (!TryParseEndpoint(tlsAt, out https))
                 {
                     await Console.Error.WriteLineAsync($"ucloud-sandbox: --tls-listen '{tlsAt}' is not address:port");
                     return 2;
@@ -148,6 +148,13 @@ internal static class SandboxCommands
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>address:port, where the address is an IP or <c>localhost</c> (127.0.0.1).</summary>
+    private static bool TryParseEndpoint(string text, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out IPEndPoint? endpoint)
+    {
+        if (text.StartsWith("localhost:", StringComparison.OrdinalIgnoreCase)) text = "127.0.0.1" + text["localhost".Length..];
+        return IPEndPoint.TryParse(text, out endpoint) && endpoint.Port != 0;
     }
 
     private static Command TokenCommand()
