@@ -110,7 +110,7 @@ public static partial class GatewayHost
         }
         if (config.Gateway.Proxy is { } p)
         {
-            // Checked here, so that a missing or wrong CA file stops the start with the key's name, not a stack trace at the first dial.
+            // Checked here, so that a missing or wrong CA file stops the start with the key's name, not an unhandled exception.
             if (p.CaFile is { } caFile)
             {
                 using var ca = PrivateCa.TryLoad(caFile, out var problem);

@@ -78,9 +78,8 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
             using var ca = UcloudIm.Hosting.PrivateCa.TryLoad(caFile, out var problem);
             if (ca is null) return new("networking (proxy)", false, problem!, "set gateway.proxy.ca to the PEM certificate of the CA that signed the relay's certificate, or remove it to use the system's CAs");
             detail += $", relay certificate checked against {ca.Subject} only (gateway.proxy.ca), valid until {ca.NotAfter.ToUniversalTime():yyyy-MM-dd}";
-            var left = ca.NotAfter.ToUniversalTime() - now.UtcDateTime;
-            if (left < TimeSpan.FromDays(14))
-                return new("networking (proxy)", false, detail + (left < TimeSpan.Zero ? " (expired)" : $" ({left.TotalDays:0} days left)"), "put the relay's renewed CA certificate at " + caFile);
+            if (ExpiresSoon(ca, now) is { } caLeft)
+                return new("networking (proxy)", false, detail + caLeft, "put the relay's renewed CA certificate at " + caFile);
             return new("networking (proxy)", true, detail);
         }
         if (gateway.Tls is not { } tls)
@@ -99,14 +98,21 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
             var key = FileStat.Of(tls.KeyPath, followLinks: true);
             if (key is { } k && ((k.Mode & 0b000_000_111) != 0 || (gatewayUser is not null && k.Uid != gatewayUser.Uid && k.Uid != 0)))
                 return new("networking (direct)", false, $"{tls.KeyPath} can be read by others (mode {Convert.ToString(k.Mode & 0x1ff, 8)})", $"chown {gatewayUser?.Name ?? "ucloud-gw"}: {tls.KeyPath}; chmod 600 {tls.KeyPath}");
-            var left = cert.NotAfter.ToUniversalTime() - now.UtcDateTime;
             var names = cert.Extensions.OfType<System.Security.Cryptography.X509Certificates.X509SubjectAlternativeNameExtension>().SelectMany(e => e.EnumerateDnsNames()).ToList();
             var detail = $"HTTPS on {tls.Address}:{tls.Port} as {string.Join(", ", names.DefaultIfEmpty(cert.Subject))}, valid until {cert.NotAfter.ToUniversalTime():yyyy-MM-dd}";
-            if (left < TimeSpan.FromDays(14)) return new("networking (direct)", false, detail + (left < TimeSpan.Zero ? " (expired)" : $" ({left.TotalDays:0} days left)"), "renew the certificate; the gateway picks up the new files by itself");
+            if (ExpiresSoon(cert, now) is { } left) return new("networking (direct)", false, detail + left, "renew the certificate; the gateway picks up the new files by itself");
             if (gateway.Apps is { } apps && !names.Contains("*." + apps.Domain, StringComparer.OrdinalIgnoreCase))
                 return new("networking (direct)", false, detail, $"interactive applications are on *.{apps.Domain}, which the certificate does not cover");
             return new("networking (direct)", true, detail);
         }
+    }
+
+    /// <summary>" (expired)" or " (N days left)" for a certificate with less than 14 days to go; null otherwise.</summary>
+    private static string? ExpiresSoon(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate, DateTimeOffset now)
+    {
+        var left = certificate.NotAfter.ToUniversalTime() - now.UtcDateTime;
+        if (left >= TimeSpan.FromDays(14)) return null;
+        return left < TimeSpan.Zero ? " (expired)" : $" ({left.TotalDays:0} days left)";
     }
 
     /// <summary>The binary sudo runs as users must be root's alone: whoever can change it can become any user.</summary>
