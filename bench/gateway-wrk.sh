@@ -16,7 +16,7 @@ LOG_TAG=bench
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/deploy/lib/common.sh"
 need_root
-apt_install nginx-light wrk curl python3
+apt_install nginx-light wrk curl python3 procps
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 UP=${UPSTREAM_PORT:-8892}; NGP=${NGINX_PROXY_PORT:-8893}; TUNNEL_GW_PORT=${TUNNEL_GATEWAY_PORT:-8894}
@@ -111,15 +111,14 @@ curl -sf --cacert "$CONFIG/tls/fullchain.pem" "https://127.0.0.1:$TLS$DL" >/dev/
 # processes given in $1 spent per request while it ran, in microseconds; after a warm-up run (the .NET
 # processes JIT and tier up in their first seconds; nginx needs none, but gets the same).
 HZ=$(getconf CLK_TCK)
-ticks() { local t=0 p; for p in "$@"; do t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); done; echo "$t"; }
 measure() {
   local pids=$1 t0; shift
   wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-15s}" "$@" >/dev/null 2>&1 || true
   # shellcheck disable=SC2086
-  t0=$(ticks $pids)
+  t0=$(cpu_ticks $pids)
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$WORK/wrk.out" 2>&1 || true
   # shellcheck disable=SC2086
-  awk -v ticks=$(( $(ticks $pids) - t0 )) -v hz="$HZ" '
+  awk -v ticks=$(( $(cpu_ticks $pids) - t0 )) -v hz="$HZ" '
     /requests in/ {n=$1}
     /Requests\/sec/ {rps=$2}
     $1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v}

@@ -39,13 +39,12 @@ base=$(rss VmRSS)
 # CPU seconds (user + system) that the gateway and the instance spent on one upload: where the time goes.
 gw=$(pgrep -u ucloud-gw -f '^/opt/ucloud-im/gateway/ucloud-im-gateway' | head -1)
 hz=$(getconf CLK_TCK)
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 timed_upload() {
   local g0 i0
-  g0=$(cpu "$gw"); i0=$(cpu "$pid")
+  g0=$(cpu_ticks "$gw"); i0=$(cpu_ticks "$pid")
   read -r u ud <<<"$(secs upload)"
-  cpu_gw=$(awk -v a="$g0" -v b="$(cpu "$gw")" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
-  cpu_inst=$(awk -v a="$i0" -v b="$(cpu "$pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
+  cpu_gw=$(awk -v a="$g0" -v b="$(cpu_ticks "$gw")" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
+  cpu_inst=$(awk -v a="$i0" -v b="$(cpu_ticks "$pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
 }
 # Two figures per run: in the page cache (timed until the writer returns, where cp is a memory copy) and
 # on the disk (timed until sync returns, which is when either file is safe).

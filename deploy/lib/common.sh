@@ -48,3 +48,11 @@ apt_install() {
   [ $own_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
   return 0
 }
+
+# cpu_ticks <pid...>: user + system CPU time the processes have used, in clock ticks (getconf CLK_TCK per
+# second). Fields are counted after the ")" that ends the command name, which may itself hold spaces.
+cpu_ticks() {
+  local t=0 p
+  for p in "$@"; do t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); done
+  echo "$t"
+}
