@@ -11,7 +11,10 @@ public sealed record TlsOptions(string Address, int Port, string CertificatePath
 /// <summary><c>gateway.proxy</c>: the relay the gateway dials out to, and the credential it presents.</summary>
 public sealed record ProxyOptions(Uri Relay, string TokenFile, string? CaFile, TimeSpan MaxBackoff);
 
-/// <summary><c>gateway.apps</c>: interactive applications on <c>app-&lt;job&gt;-&lt;rank&gt;.&lt;domain&gt;</c>.</summary>
+/// <summary>
+/// <c>gateway.apps</c>: interactive applications on <c>app-&lt;job&gt;-&lt;rank&gt;.&lt;domain&gt;</c>. In direct mode the
+/// gateway serves that domain itself; in proxy mode the relay does, and sends its requests down the tunnel.
+/// </summary>
 public sealed record AppOptions(string Domain, TimeSpan SessionLifetime, int PublicPort);
 
 /// <summary><c>gateway:</c> in config.yml: the listeners and how the gateway treats requests.</summary>
@@ -48,10 +51,9 @@ public sealed record GatewayOptions(
             if (proxy is null) throw s.Error("proxy", "is required in proxy mode (gateway.proxy.relay)");
             if (tls is not null) throw s.Error("tls", "proxy mode opens no public listener; remove gateway.tls or use mode: direct");
             if (!IPAddress.IsLoopback(listenIp)) throw s.Error("listen.address", $"proxy mode has no public listener, so the plain listener must be on loopback, not {address}");
-            if (apps is not null) throw s.Error("apps", "interactive application domains need direct mode (DNS and a wildcard certificate)");
         }
         else if (proxy is not null) throw s.Error("proxy", "is only read in proxy mode (gateway.mode: proxy)");
-        if (apps is not null && tls is null) throw s.Error("apps", "needs gateway.tls: application sessions are Secure cookies");
+        else if (apps is not null && tls is null) throw s.Error("apps", "needs gateway.tls: application sessions are Secure cookies");
         var o = new GatewayOptions(
             address,
             port,

@@ -124,6 +124,7 @@ public static partial class GatewayHost
         if (config.Gateway.Tls is not null) app.Services.GetRequiredService<CertificateReloader>().LoadOrThrow();
         app.UseWireErrors((ctx, e) => LogUnexpected(log, ctx.Request.Path, e));
         if (config.Gateway.Tls is { } t) app.Use(HttpsRedirect.Middleware(t, config.Provider.SelfPublic));
+        if (config.Gateway.Proxy is not null) app.Use(RelayScheme.Middleware);
         var pipeline = app.Services.GetRequiredService<GatewayPipeline>();
         app.Run(pipeline.InvokeAsync);
         LogListening(log, config.Gateway.ListenAddress, config.Gateway.ListenPort, config.Provider.Id);

@@ -79,14 +79,21 @@ internal static class SandboxCommands
         var providerUrl = new Option<string>("--provider-url") { Required = true, Description = "The provider's gateway, e.g. http://127.0.0.1:8889" };
         var relay = new Option<bool>("--relay") { Description = "Also be the proxy-mode relay: the provider's gateway dials /relay/tunnel and /ucloud/… is sent through it" };
         var providerCa = new Option<string?>("--provider-ca") { Description = "A PEM CA certificate to trust for the provider's HTTPS (a test or private CA)" };
+        var relayApps = new Option<string?>("--relay-apps-domain") { Description = "With --relay: requests for <name>.DOMAIN (the provider's gateway.apps.domain) go through the tunnel as well" };
         var tlsListen = new Option<string?>("--tls-listen") { Description = "address:port to serve the same over HTTPS as well (a relay reached with wss://, as UCloud's is)" };
         var tlsCertificate = new Option<string?>("--tls-certificate") { Description = "PEM certificate (chain) for --tls-listen" };
         var tlsKey = new Option<string?>("--tls-key") { Description = "PEM private key for --tls-listen" };
-        var cmd = new Command("serve", "Run the sandbox Core") { listen, providerUrl, relay, providerCa, tlsListen, tlsCertificate, tlsKey };
+        var cmd = new Command("serve", "Run the sandbox Core") { listen, providerUrl, relay, relayApps, providerCa, tlsListen, tlsCertificate, tlsKey };
         cmd.Validators.Add(r =>
         {
             var given = new[] { r.GetValue(tlsListen), r.GetValue(tlsCertificate), r.GetValue(tlsKey) }.Count(v => v is not null);
             if (given is not (0 or 3)) r.AddError("--tls-listen, --tls-certificate and --tls-key go together");
+            if (r.GetValue(relayApps) is { } domain)
+            {
+                if (!r.GetValue(relay)) r.AddError("--relay-apps-domain needs --relay");
+                else if (Uri.CheckHostName(domain.Trim('.')) != UriHostNameType.Dns || !domain.Trim('.').Contains('.'))
+                    r.AddError($"--relay-apps-domain '{domain}' is not a DNS name with at least two labels");
+            }
         });
         cmd.SetAction(async (p, ct) =>
         {
@@ -140,6 +147,7 @@ internal static class SandboxCommands
             var app = builder.Build();
             app.UseWireErrors();
             app.UseWebSockets();
+            if (p.GetValue(relayApps) is { } appsDomain) app.UseRelayApps(appsDomain);
             if (p.GetValue(relay)) app.MapRelay();
             app.MapCoreEndpoints();
             app.MapCoreTaskEndpoints();

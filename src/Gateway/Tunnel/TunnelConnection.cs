@@ -25,6 +25,7 @@ internal sealed class TunnelConnection : ConnectionContext
             PipeWriter.Create(stream, new StreamPipeWriterOptions(leaveOpen: true)));
         LocalEndPoint = local;
         ConnectionClosed = _closed.Token;
+        Features.Set(RelayScheme.FromRelay.Instance);
     }
 
     /// <summary>Kestrel is done with the connection, or the WebSocket under it ended (whichever comes first).</summary>

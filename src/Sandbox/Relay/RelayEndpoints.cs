@@ -14,7 +14,8 @@ namespace UcloudIm.Sandbox.Relay;
 /// <summary>
 /// The "UCloud-controlled server" of proxy mode. The provider's gateway dials <c>/relay/tunnel</c> with its
 /// relay token; everything for the provider (<c>/ucloud/…</c>: Core's calls and end-users' downloads,
-/// uploads and streams) is then sent down that tunnel as HTTP/2, WebSockets included.
+/// uploads and streams; with an apps domain, its interactive applications too) is then sent down that tunnel as
+/// HTTP/2, WebSockets included.
 /// </summary>
 public static class RelayEndpoints
 {
@@ -72,17 +73,35 @@ public static class RelayEndpoints
             await hub.ServeAsync(socket, context.RequestAborted);
         });
 
-        app.Map("/ucloud/{**rest}", async (HttpContext context, IHttpForwarder forwarder, HttpMessageInvoker tunnel) =>
-        {
-            var error = await forwarder.SendAsync(context, "http://provider.tunnel", tunnel, OverTunnel, KeepHost.Instance);
-            if (error == ForwarderError.None || context.Response.HasStarted) return;
-            // The tunnel is down (or went down mid-request): a clear 503 that Core and browsers retry.
-            context.Response.Clear();
-            await WireErrors.WriteAsync(context, 503, "The provider is not connected to the relay right now; try again shortly", "UNAVAILABLE");
-        });
+        app.Map("/ucloud/{**rest}", DownTheTunnelAsync);
 
         app.MapGet("/sandbox/relay", (RelayHub hub) => Results.Json(new RelayStatus(hub.Live, hub.Accepted), RelayJson.Default.RelayStatus));
         app.MapPost("/sandbox/relay/cut", (RelayHub hub) => Results.Json(new RelayStatus(hub.Cut(), hub.Accepted), RelayJson.Default.RelayStatus));
+    }
+
+    /// <summary>
+    /// Every request for a host one label under <paramref name="domain"/> (the provider's interactive
+    /// applications, <c>gateway.apps.domain</c>), whatever its path, goes down the tunnel too.
+    /// </summary>
+    public static void UseRelayApps(this IApplicationBuilder app, string domain)
+    {
+        var suffix = "." + domain.Trim('.').ToLowerInvariant();
+        app.Use((context, next) =>
+        {
+            var host = context.Request.Host.Host.ToLowerInvariant();
+            return host.EndsWith(suffix, StringComparison.Ordinal) && host.Length > suffix.Length && !host[..^suffix.Length].Contains('.')
+                ? DownTheTunnelAsync(context, context.RequestServices.GetRequiredService<IHttpForwarder>(), context.RequestServices.GetRequiredService<HttpMessageInvoker>())
+                : next(context);
+        });
+    }
+
+    private static async Task DownTheTunnelAsync(HttpContext context, IHttpForwarder forwarder, HttpMessageInvoker tunnel)
+    {
+        var error = await forwarder.SendAsync(context, "http://provider.tunnel", tunnel, OverTunnel, KeepHost.Instance);
+        if (error == ForwarderError.None || context.Response.HasStarted) return;
+        // The tunnel is down (or went down mid-request): a clear 503 that Core and browsers retry.
+        context.Response.Clear();
+        await WireErrors.WriteAsync(context, 503, "The provider is not connected to the relay right now; try again shortly", "UNAVAILABLE");
     }
 
     private static bool Authorized(string header, string? token)
@@ -91,7 +110,10 @@ public static class RelayEndpoints
         return CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(header[7..])), SHA256.HashData(Encoding.UTF8.GetBytes(token)));
     }
 
-    /// <summary>The request as it came, with the Host the client used (the provider's gateway may route on it).</summary>
+    /// <summary>
+    /// The request as it came, with the Host the client used (the provider's gateway may route on it), and the
+    /// scheme the client reached the relay with in X-Forwarded-Proto: the relay's own word, never the client's.
+    /// </summary>
     private sealed class KeepHost : HttpTransformer
     {
         public static readonly KeepHost Instance = new();
@@ -100,6 +122,8 @@ public static class RelayEndpoints
         {
             await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
             proxyRequest.Headers.Host = httpContext.Request.Host.Value;
+            proxyRequest.Headers.Remove("X-Forwarded-Proto");
+            proxyRequest.Headers.TryAddWithoutValidation("X-Forwarded-Proto", httpContext.Request.IsHttps ? "https" : "http");
         }
     }
 }

@@ -10,9 +10,9 @@ using UcloudIm.Tests.Integration.Support;
 namespace UcloudIm.Tests.Integration.Flows;
 
 /// <summary>
-/// A job's web interface on its own domain (direct mode): a real Slurm job tells its port, the gateway
-/// proxies to the job's node only with that job's session, which the one-time link sets. A job's VNC server
-/// (both modes): a WebSocket on the provider's address, with the session in the URL and the job's own password.
+/// A job's web interface on its own domain (in proxy mode the relay serves that domain and sends it down the
+/// tunnel): a real Slurm job tells its port, the gateway proxies to the job's node only with that job's session,
+/// which the one-time link sets. A job's VNC server: a WebSocket on the provider's address, with the session in the URL and the job's own password.
 /// </summary>
 [Collection(StackCollection.Name)]
 public sealed class InteractiveAppTests(Stack stack)
@@ -22,7 +22,6 @@ public sealed class InteractiveAppTests(Stack stack)
     [Fact]
     public async Task A_jobs_web_interface_needs_its_own_unexpired_session()
     {
-        Assert.SkipWhen(Stack.Mode == NetworkMode.Proxy, "interactive application domains need direct mode (wildcard DNS and certificate)");
         var ct = TestContext.Current.CancellationToken;
         await using var upstream = await StartUpstreamAsync(ct);
         var port = new Uri(upstream.Urls.First()).Port;
@@ -35,7 +34,7 @@ public sealed class InteractiveAppTests(Stack stack)
         var linkA = (await OpenAsync(alice, a)).Link!;
         var linkB = (await OpenAsync(alice, b)).Link!;
         var hostA = $"app-{a}-0.{TestCertificates.AppsDomain}";
-        Assert.StartsWith($"https://{hostA}:{stack.TlsPort}/ucloud/{Stack.ProviderId}/authorize-app?token=", linkA);
+        Assert.StartsWith($"https://{hostA}:{stack.AppsPort}/ucloud/{Stack.ProviderId}/authorize-app?token=", linkA);
 
         using var browser = AppBrowser();
         var authorized = await browser.GetAsync(linkA, ct);
@@ -60,11 +59,20 @@ public sealed class InteractiveAppTests(Stack stack)
         Assert.Equal("theirs=1", seen["cookie"]!.ToString());
         Assert.Equal("", seen["ucloudUsername"]!.ToString());
 
-        // Without a session, with another job's session, or over plain HTTP: refused.
+        // Without a session, or with another job's session: refused.
         Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(browser, hostA, "/hello", null, ct)).StatusCode);
         var sessionB = (await browser.GetAsync(linkB, ct)).Headers.GetValues("Set-Cookie").Single().Split(';')[0][(Cookie.Length + 1)..];
         Assert.Equal(HttpStatusCode.Forbidden, (await GetAsync(browser, hostA, "/hello", $"{Cookie}={sessionB}", ct)).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await GetAsync(browser, $"app-{b}-0.{TestCertificates.AppsDomain}", "/hello", $"{Cookie}={sessionB}", ct)).StatusCode);
+        // Plain HTTP with the valid session is refused, whatever X-Forwarded-Proto the client claims: on the gateway's
+        // loopback listener, and (proxy mode) on the relay's plain port, whose own word in that header is "http".
+        var plainPorts = Stack.Mode == NetworkMode.Proxy ? new[] { stack.GatewayPort, stack.SandboxPort } : [stack.GatewayPort];
+        foreach (var plainPort in plainPorts)
+        {
+            var plain = await PlainGetAsync(plainPort, hostA, $"{Cookie}={sessionA}", ct);
+            Assert.Equal(HttpStatusCode.Forbidden, plain.StatusCode);
+            Assert.Contains("HTTPS only", await plain.Content.ReadAsStringAsync(ct));
+        }
 
         // Expired (the test config gives sessions 8 s): refused, whatever the browser still sends.
         await Task.Delay(TimeSpan.FromSeconds(9), ct);
@@ -76,7 +84,6 @@ public sealed class InteractiveAppTests(Stack stack)
     [Fact]
     public async Task An_application_that_declares_a_web_port_is_opened_through_its_job_on_a_port_the_job_chose()
     {
-        Assert.SkipWhen(Stack.Mode == NetworkMode.Proxy, "interactive application domains need direct mode (wildcard DNS and certificate)");
         var ct = TestContext.Current.CancellationToken;
         var alice = await stack.CreateUserAsync();
         // jobs/retrieveProducts says web interfaces are supported (gateway.apps is configured).
@@ -262,10 +269,23 @@ public sealed class InteractiveAppTests(Stack stack)
 
     private async Task<HttpResponseMessage> GetAsync(HttpClient browser, string host, string path, string? cookie, CancellationToken ct)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{host}:{stack.TlsPort}{path}");
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{host}:{stack.AppsPort}{path}");
         if (cookie is not null) request.Headers.Add("Cookie", cookie);
         request.Headers.Add("ucloud-username", "Zm9yZ2Vk");
         return await browser.SendAsync(request, ct);
+    }
+
+    /// <summary>GET /hello for an app host over plain HTTP on a loopback port, claiming to have come over HTTPS.</summary>
+    private static async Task<HttpResponseMessage> PlainGetAsync(int port, string host, string cookie, CancellationToken ct)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"http://127.0.0.1:{port}/hello");
+        request.Headers.Host = host;
+        request.Headers.Add("Cookie", cookie);
+        request.Headers.Add("X-Forwarded-Proto", "https");
+        var response = await client.SendAsync(request, ct);
+        await response.Content.LoadIntoBufferAsync(ct);
+        return response;
     }
 
     /// <summary>A browser without a cookie jar that resolves every app domain to this machine, as wildcard DNS would.</summary>

@@ -62,6 +62,8 @@ public sealed class Stack : IAsyncLifetime
     /// <summary>In proxy mode the gateways dial the relay here, over TLS with the test CA (gateway.proxy.ca), as a real provider dials wss://.</summary>
     public int SandboxTlsPort { get; private set; }
     public int HoldSandboxTlsPort { get; private set; }
+    /// <summary>Where browsers reach interactive applications (<c>app-….apps.test</c>): the gateway's HTTPS, or the relay's.</summary>
+    public int AppsPort => Mode == NetworkMode.Proxy ? SandboxTlsPort : TlsPort;
     public HttpClient Sandbox { get; private set; } = null!;
     public HttpClient HoldSandbox { get; private set; } = null!;
     public HttpClient Gateway { get; private set; } = null!;
@@ -116,7 +118,7 @@ public sealed class Stack : IAsyncLifetime
         await Shell.Ok("chown", "ucloud:ucloud", serverYml);
 
         string[] SandboxMode(int tlsPort) => Mode == NetworkMode.Proxy
-            ? ["--relay", "--tls-listen", $"127.0.0.1:{tlsPort}", "--tls-certificate", Path.Combine(SandboxState, "relay-cert.pem"), "--tls-key", Path.Combine(SandboxState, "relay-key.pem")]
+            ? ["--relay", "--relay-apps-domain", TestCertificates.AppsDomain, "--tls-listen", $"127.0.0.1:{tlsPort}", "--tls-certificate", Path.Combine(SandboxState, "relay-cert.pem"), "--tls-key", Path.Combine(SandboxState, "relay-key.pem")]
             : ["--provider-ca", CaFile];
         Start("sandbox", "ucloud-sandbox", "sandbox/ucloud-sandbox", ["--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{SandboxPort}", "--provider-url", ProviderUrl.ToString().TrimEnd('/'), .. SandboxMode(SandboxTlsPort)]);
         Start("sandbox-hold", "ucloud-sandbox", "sandbox/ucloud-sandbox", ["--state-dir", SandboxState, "serve", "--listen", $"127.0.0.1:{HoldSandboxPort}", "--provider-url", HoldProviderUrl.ToString().TrimEnd('/'), .. SandboxMode(HoldSandboxTlsPort)]);
@@ -163,6 +165,7 @@ public sealed class Stack : IAsyncLifetime
           {NetworkingStart}
             mode: proxy
             proxy: {"{"} relay: "{RelayUrl(hold)}", ca: {CaFile}, maxBackoff: 2s {"}"}
+            apps: {"{"} domain: {TestCertificates.AppsDomain}, sessionLifetime: 8s, publicPort: {(hold ? HoldSandboxTlsPort : SandboxTlsPort)} {"}"}
           {NetworkingEnd}
           """
         : $"""

@@ -43,6 +43,15 @@ public sealed class NetworkingConfigTests : IDisposable
         Assert.Equal(new Uri("wss://relay.example.org/relay/tunnel"), g.Proxy!.Relay);
         Assert.Equal(Path.Combine(_dir, "relay-token"), g.Proxy.TokenFile);
         Assert.Equal(TimeSpan.FromSeconds(30), g.Proxy.MaxBackoff);
+        Assert.Null(g.Apps);
+    }
+
+    [Fact]
+    public void Proxy_mode_serves_applications_on_the_relays_domain_at_its_https_port()
+    {
+        var g = Load("  mode: proxy\n  proxy: { relay: \"wss://relay.example.org/relay/tunnel\" }\n  apps: { domain: apps.relay.example.org }\n");
+        Assert.Equal(new AppOptions("apps.relay.example.org", TimeSpan.FromHours(8), 443), g.Apps);
+        Assert.Null(g.Tls);
     }
 
     [Theory]
