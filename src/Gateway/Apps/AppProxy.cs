@@ -96,8 +96,40 @@ public sealed partial class AppProxy(AppOptions? apps, string providerId, Server
             return;
         }
         var error = await forwarder.SendAsync(context, $"http://{target.Host}:{target.Port}", _upstream, RequestConfig, transformer);
-        if (error != ForwarderError.None && !context.Response.HasStarted) await RefuseAsync(context, 502, notAnswering);
+        if (error == ForwarderError.None || context.Response.HasStarted) return;
+        // Nothing listens yet (a notebook takes seconds to start) or the app went away: 503 and when to retry.
+        // A person's browser gets a page that retries by itself, not an error to reload by hand.
+        context.Response.Headers.RetryAfter = RetrySeconds;
+        if (IsPageLoad(context.Request)) await StartingPageAsync(context);
+        else await RefuseAsync(context, 503, notAnswering);
     }
+
+    private const string RetrySeconds = "2";
+
+    /// <summary>A browser loading a page (not a script's fetch, not a WebSocket).</summary>
+    private static bool IsPageLoad(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method)
+        && !request.Headers.Upgrade.Any()
+        && request.Headers.Accept.Any(a => a is not null && a.Contains("text/html", StringComparison.OrdinalIgnoreCase));
+
+    private static Task StartingPageAsync(HttpContext context)
+    {
+        context.Response.StatusCode = 503;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "no-store";
+        context.Response.Headers.ContentSecurityPolicy = "default-src 'none'";
+        context.Response.Headers.XContentTypeOptions = "nosniff";
+        return context.Response.WriteAsync(StartingPage, context.RequestAborted);
+    }
+
+    /// <summary>Static text only: nothing from the request is echoed into it.</summary>
+    private const string StartingPage = $"""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="{RetrySeconds}"><title>Starting the application</title></head>
+        <body><p>The application does not answer yet: it may still be starting. This page tries again every {RetrySeconds} seconds.</p>
+        <p>If it stays here, the job's output (<code>stdout.txt</code> and <code>stderr.txt</code> in its job folder) says why.</p></body></html>
+
+        """;
 
     /// <summary>The VNC endpoint a path names (<c>vnc-</c> and one DNS-label-like word), or null.</summary>
     public string? VncKeyOf(PathString path)

@@ -82,6 +82,40 @@ public sealed class InteractiveAppTests(Stack stack)
     }
 
     [Fact]
+    public async Task A_web_interface_that_does_not_listen_yet_gets_a_page_that_tries_again_by_itself()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var port = Stack.FreePort();
+        var alice = await stack.CreateUserAsync();
+        var (a, _) = await TwoRunningJobsAsync(alice, "web-shell", port);
+        using var browser = AppBrowser();
+        var cookie = (await browser.GetAsync((await OpenAsync(alice, a)).Link!, ct)).Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        var host = $"app-{a}-0.{TestCertificates.AppsDomain}";
+
+        // A page load while nothing listens on the job's port: 503 with a page that reloads itself, and says where to look.
+        var page = await GetAsync(browser, host, "/lab?x=<script>", cookie, ct, accept: "text/html,application/xhtml+xml,*/*;q=0.8");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(2), page.Headers.RetryAfter!.Delta);
+        Assert.Equal("text/html", page.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("default-src 'none'", page.Headers.GetValues("Content-Security-Policy").Single());
+        var html = await page.Content.ReadAsStringAsync(ct);
+        Assert.Contains("<meta http-equiv=\"refresh\" content=\"2\">", html);
+        Assert.Contains("stderr.txt", html);
+        Assert.DoesNotContain("<script>", html);
+        // A script's request gets the same status in plain words.
+        var fetch = await GetAsync(browser, host, "/api/status", cookie, ct, accept: "application/json");
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, fetch.StatusCode);
+        Assert.Equal("text/plain", fetch.Content.Headers.ContentType!.MediaType);
+        Assert.Contains("may still be starting", await fetch.Content.ReadAsStringAsync(ct));
+
+        // Once the application listens, the same reload reaches it.
+        await using var upstream = await StartUpstreamAsync(ct, port);
+        var reload = await GetAsync(browser, host, "/lab", cookie, ct, accept: "text/html");
+        Assert.Equal(HttpStatusCode.OK, reload.StatusCode);
+        Assert.Equal("/lab", JsonNode.Parse(await reload.Content.ReadAsStringAsync(ct))!["path"]!.ToString());
+    }
+
+    [Fact]
     public async Task An_application_that_declares_a_web_port_is_opened_through_its_job_on_a_port_the_job_chose()
     {
         var ct = TestContext.Current.CancellationToken;
@@ -267,10 +301,11 @@ public sealed class InteractiveAppTests(Stack stack)
         return (node["status"]!.GetValue<int>(), node["body"]);
     }
 
-    private async Task<HttpResponseMessage> GetAsync(HttpClient browser, string host, string path, string? cookie, CancellationToken ct)
+    private async Task<HttpResponseMessage> GetAsync(HttpClient browser, string host, string path, string? cookie, CancellationToken ct, string? accept = null)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{host}:{stack.AppsPort}{path}");
         if (cookie is not null) request.Headers.Add("Cookie", cookie);
+        if (accept is not null) request.Headers.TryAddWithoutValidation("Accept", accept);
         request.Headers.Add("ucloud-username", "Zm9yZ2Vk");
         return await browser.SendAsync(request, ct);
     }
@@ -302,9 +337,9 @@ public sealed class InteractiveAppTests(Stack stack)
     }
 
     /// <summary>The job's "web interface": echoes what reached it.</summary>
-    private static async Task<WebApplication> StartUpstreamAsync(CancellationToken ct)
+    private static async Task<WebApplication> StartUpstreamAsync(CancellationToken ct, int port = 0)
     {
-        return await StartJobServerAsync(app => app.Run(context => context.Response.WriteAsync(WhatReached(context), ct)), ct);
+        return await StartJobServerAsync(app => app.Run(context => context.Response.WriteAsync(WhatReached(context), ct)), ct, port);
     }
 
     /// <summary>What a job's server reports back: the path, and whether any cookie or identity header got through.</summary>
@@ -317,10 +352,10 @@ public sealed class InteractiveAppTests(Stack stack)
 
     /// <summary>A server standing in for a job's, on every address as a compute node's would be; it logs
     /// only warnings and errors, so that the test log holds what went wrong, not every request.</summary>
-    private static async Task<WebApplication> StartJobServerAsync(Action<WebApplication> serve, CancellationToken ct)
+    private static async Task<WebApplication> StartJobServerAsync(Action<WebApplication> serve, CancellationToken ct, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://0.0.0.0:0");
+        builder.WebHost.UseUrls($"http://0.0.0.0:{port}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         var app = builder.Build();
         serve(app);

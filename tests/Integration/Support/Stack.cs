@@ -376,7 +376,7 @@ public sealed class Stack : IAsyncLifetime
         throw new TimeoutException($"timed out waiting for {what}{(last is null ? "" : $": {last.Message}")}");
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
         l.Start();
