@@ -38,8 +38,9 @@ internal static class SearchEndpoints
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             var first = await CoreSocket.ReceiveTextAsync(socket, 64 << 10, stop.Token);
-            JsonNode? envelope = null;
-            try { envelope = first is null ? null : JsonNode.Parse(first); } catch (JsonException) { }
+            // Anything but a JSON object (bad JSON, an array, a number) is not an envelope: the socket is closed with the reason.
+            JsonObject? envelope = null;
+            try { envelope = first is null ? null : JsonNode.Parse(first) as JsonObject; } catch (JsonException) { }
             var streamId = envelope?["streamId"]?.ToString() ?? "";
             if (envelope?["call"]?.ToString() != call)
             {
@@ -54,7 +55,7 @@ internal static class SearchEndpoints
             });
             try
             {
-                var payload = envelope["payload"];
+                var payload = envelope["payload"] as JsonObject;
                 var query = payload?["query"]?.ToString();
                 var folder = payload?["currentFolder"]?.ToString();
                 if (string.IsNullOrWhiteSpace(query)) throw ImException.BadRequest("The search has no query");

@@ -36,10 +36,11 @@ internal static class FollowEndpoint
             using var socket = await context.WebSockets.AcceptWebSocketAsync();
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
             var first = await CoreSocket.ReceiveTextAsync(socket, 4 << 20, stop.Token);
-            JsonNode? envelope = null;
-            try { envelope = first is null ? null : JsonNode.Parse(first); } catch (JsonException) { }
+            // Anything but a JSON object (bad JSON, an array, a number) is not an envelope: the socket is closed with the reason.
+            JsonObject? envelope = null;
+            try { envelope = first is null ? null : JsonNode.Parse(first) as JsonObject; } catch (JsonException) { }
             var streamId = envelope?["streamId"]?.ToString() ?? "";
-            if (envelope?["call"]?.ToString() != call || envelope["payload"]?["type"]?.ToString() != "init")
+            if (envelope?["call"]?.ToString() != call || envelope["payload"] is not JsonObject payload || payload["type"]?.ToString() != "init")
             {
                 await socket.CloseAsync(WebSocketCloseStatus.PolicyViolation, $"expected the call {call} with an init payload", CancellationToken.None);
                 return;
@@ -50,13 +51,13 @@ internal static class FollowEndpoint
                 {
                     while (await CoreSocket.ReceiveTextAsync(socket, 4 << 20, stop.Token) is { } message)
                     {
-                        if (JsonNode.Parse(message)?["payload"]?["type"]?.ToString() == "cancel") break;
+                        if (JsonNode.Parse(message) is JsonObject next && next["payload"] is JsonObject p && p["type"]?.ToString() == "cancel") break;
                     }
                 }
                 catch (Exception) { }
                 await stop.CancelAsync();
             });
-            var job = envelope["payload"]!["job"];
+            var job = payload["job"] as JsonObject;
             var coreId = job?["id"]?.ToString();
             if (!long.TryParse(job?["providerGeneratedId"]?.ToString(), out var slurmId) || coreId is null || coreId.Contains('/') || coreId.Contains(".."))
             {

@@ -28,13 +28,10 @@ internal static class JobEndpoints
         app.MapPost(prefix, async context =>
         {
             var settings = bootstrap.Jobs ?? throw ImException.BadRequest("This provider runs no jobs (services.slurm is not configured)");
-            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject
-                ?? throw ImException.BadRequest("The request body is not a JSON object");
-            var items = body["items"] as JsonArray ?? throw ImException.BadRequest("The request has no items");
             var ids = new JsonArray();
-            foreach (var item in items)
+            foreach (var item in await RequestJson.ItemsAsync(context.Request, context.RequestAborted))
             {
-                var job = item as JsonObject ?? throw ImException.BadRequest("A job is not a JSON object");
+                var job = RequestJson.Object(item, "A job");
                 var slurmId = await SubmitAsync(job, settings, bootstrap, me, runner, context.RequestServices.GetService<ServerChannel>(), context.RequestAborted);
                 ids.Add((JsonNode)new JsonObject { ["id"] = slurmId.ToString(CultureInfo.InvariantCulture) });
             }
@@ -43,11 +40,10 @@ internal static class JobEndpoints
         app.MapPost(prefix + "/terminate", async context =>
         {
             var settings = bootstrap.Jobs ?? throw ImException.BadRequest("This provider runs no jobs");
-            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
             var answers = new JsonArray();
-            foreach (var job in body?["items"]?.AsArray() ?? [])
+            foreach (var item in await RequestJson.ItemsAsync(context.Request, context.RequestAborted))
             {
-                var id = job?["providerGeneratedId"]?.ToString();
+                var id = RequestJson.Object(item, "A job")["providerGeneratedId"]?.ToString();
                 if (id is null || !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out _))
                     throw ImException.BadRequest("The job has no Slurm id (providerGeneratedId)");
                 var r = await runner.RunAsync(new ExternalCommand(settings.Scancel, [id]), context.RequestAborted);
@@ -64,15 +60,17 @@ internal static class JobEndpoints
         app.MapPost($"/ucloud/{bootstrap.ProviderId}/jobs/extend", async context =>
         {
             var server = context.RequestServices.GetService<ServerChannel>() ?? throw new ImException(503, "Extensions are not available", "UNAVAILABLE");
-            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
             var answers = new JsonArray();
-            foreach (var item in body?["items"]?.AsArray() ?? [])
+            foreach (var node in await RequestJson.ItemsAsync(context.Request, context.RequestAborted))
             {
-                var id = item?["job"]?["providerGeneratedId"]?.ToString();
+                var item = RequestJson.Object(node, "An extension");
+                var id = RequestJson.OptionalObject(item, "job")?["providerGeneratedId"]?.ToString();
                 if (id is null || !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var slurmId))
                     throw ImException.BadRequest("The job has no Slurm id (providerGeneratedId)");
-                var t = item!["requestedTime"];
-                var minutes = (t?["hours"]?.GetValue<long>() ?? 0) * 60 + (t?["minutes"]?.GetValue<long>() ?? 0) + ((t?["seconds"]?.GetValue<long>() ?? 0) + 59) / 60;
+                // Each part bounded, so the sum cannot overflow; the server checks the total against its limits.
+                var t = RequestJson.OptionalObject(item, "requestedTime");
+                var minutes = RequestJson.Integer(t, "hours", 0, 0, MaxTimeParts) * 60 + RequestJson.Integer(t, "minutes", 0, 0, MaxTimeParts)
+                    + (RequestJson.Integer(t, "seconds", 0, 0, MaxTimeParts) + 59) / 60;
                 await server.ExtendJobAsync(new ExtendJobRequest(slurmId, minutes), context.RequestAborted);
                 answers.Add((JsonNode)new JsonObject());
             }
@@ -92,21 +90,26 @@ internal static class JobEndpoints
         {
             var settings = bootstrap.Jobs ?? throw ImException.BadRequest("This provider runs no jobs");
             var server = context.RequestServices.GetService<ServerChannel>() ?? throw new ImException(503, "Interactive sessions are not available", "UNAVAILABLE");
-            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted);
             var answers = new JsonArray();
-            foreach (var item in body?["items"]?.AsArray() ?? [])
+            foreach (var node in await RequestJson.ItemsAsync(context.Request, context.RequestAborted))
             {
-                var type = item?["sessionType"]?.ToString();
+                var item = RequestJson.Object(node, "A session request");
+                var type = item["sessionType"]?.ToString();
                 if (type is not ("WEB" or "VNC")) throw ImException.BadRequest($"Session type '{type}' is not offered here; only WEB and VNC");
-                var coreId = item!["job"]?["id"]?.ToString();
-                var id = item["job"]?["providerGeneratedId"]?.ToString() ?? item["job"]?["status"]?["providerGeneratedId"]?.ToString();
+                // UCloud's dynamic interfaces (a job announcing more ports as it runs) are not made here: asking for
+                // one is refused rather than answered with the job's main interface.
+                if (item["target"] is { } target && target.ToString() is { Length: > 0 } named)
+                    throw ImException.BadRequest($"The job has no interface '{(named.Length > 40 ? named[..40] + "…" : named)}'; open it without a target");
+                var job = RequestJson.Object(item["job"], "The job");
+                var coreId = job["id"]?.ToString();
+                var id = job["providerGeneratedId"]?.ToString() ?? RequestJson.OptionalObject(job, "status")?["providerGeneratedId"]?.ToString();
                 if (coreId is null || !coreId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_') || id is null
                     || !long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var slurmId))
                     throw ImException.BadRequest("The job has no id or no Slurm id (providerGeneratedId)");
-                var rank = (int)(item["rank"]?.GetValue<long>() ?? 0);
+                var rank = (int)RequestJson.Integer(item, "rank", 0, 0, MaxNodes - 1);
                 // The server says whose job it is before anything is read; its folder is named by Core's id as the server knows it.
                 var tracked = await server.JobStateAsync(slurmId, context.RequestAborted);
-                var application = item["job"]?["specification"]?["application"];
+                var application = RequestJson.OptionalObject(job, "specification") is { } specification ? RequestJson.OptionalObject(specification, "application") : null;
                 if (settings.Applications.FirstOrDefault(a => a.Name == application?["name"]?.ToString() && a.Version == application?["version"]?.ToString()) is { } known
                     && known.Interface?.Kind != type)
                     throw ImException.BadRequest($"{known.Title} has no {(type == "WEB" ? "web" : "VNC")} interface");
@@ -162,19 +165,20 @@ internal static class JobEndpoints
         if (string.IsNullOrEmpty(coreId) || coreId.Length > 64 || !coreId.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             throw ImException.BadRequest("The job's id is missing or not a plain identifier");
         var spec = job["specification"] as JsonObject ?? throw ImException.BadRequest("The job has no specification");
-        var productName = spec["product"]?["id"]?.ToString();
+        var productName = RequestJson.OptionalObject(spec, "product")?["id"]?.ToString();
         var product = settings.Products.FirstOrDefault(p => p.Name == productName)
             ?? throw ImException.BadRequest($"This provider has no machine '{productName}'");
-        var appName = spec["application"]?["name"]?.ToString();
-        var appVersion = spec["application"]?["version"]?.ToString();
+        var application = RequestJson.OptionalObject(spec, "application");
+        var appName = application?["name"]?.ToString();
+        var appVersion = application?["version"]?.ToString();
         var app = settings.Applications.FirstOrDefault(a => a.Name == appName && (appVersion is null || a.Version == appVersion))
             ?? throw ImException.BadRequest($"This provider has no application '{appName}' {appVersion}".TrimEnd());
-        var time = spec["timeAllocation"];
+        var time = RequestJson.OptionalObject(spec, "timeAllocation");
         var limit = time is null ? TimeSpan.FromHours(1)
-            : new TimeSpan((int)(time["hours"]?.GetValue<long>() ?? 0), (int)(time["minutes"]?.GetValue<long>() ?? 0), (int)(time["seconds"]?.GetValue<long>() ?? 0));
+            : TimeSpan.FromSeconds(RequestJson.Integer(time, "hours", 0, 0, MaxTimeParts) * 3600 + RequestJson.Integer(time, "minutes", 0, 0, MaxTimeParts) * 60
+                + RequestJson.Integer(time, "seconds", 0, 0, MaxTimeParts));
         if (limit <= TimeSpan.Zero) throw ImException.BadRequest("The job's time allocation must be positive");
-        var nodes = (int)(spec["replicas"]?.GetValue<long>() ?? 1);
-        if (nodes is < 1 or > 1000) throw ImException.BadRequest("replicas must be between 1 and 1000");
+        var nodes = (int)RequestJson.Integer(spec, "replicas", 1, 1, MaxNodes);
 
         string script;
         try
@@ -215,6 +219,10 @@ internal static class JobEndpoints
             throw ImException.Forbidden($"The job folder cannot be made in {Path.Combine(me.Home, settings.JobFolder)}: permission denied");
         }
     }
+
+    /// <summary>Bounds on what a request may say, far beyond any real job, so that no sum or product overflows.</summary>
+    private const int MaxNodes = 1000;
+    private const long MaxTimeParts = 10_000_000;
 
     /// <summary>The mapped account must be one of the user's associations (sacctmgr lower-cases account names).</summary>
     private static async Task CheckAssociationAsync(JobSettings settings, UnixUser me, string account, CommandRunner runner, CancellationToken ct)
