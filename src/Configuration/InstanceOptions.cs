@@ -11,7 +11,8 @@ public sealed record InstanceOptions(
     TimeSpan GroupCheckInterval,
     int MaxRestartsPerHour,
     TimeSpan DownloadLinkLifetime,
-    TimeSpan UploadLinkLifetime)
+    TimeSpan UploadLinkLifetime,
+    bool Terminals = true)
 {
     public static readonly InstanceOptions Defaults = new(
         "/opt/ucloud-im/bin/ucloud-im-user", "/usr/bin/sudo", "ucloud-users", 1000,
@@ -30,7 +31,8 @@ public sealed record InstanceOptions(
             s.Duration("groupCheckInterval", Defaults.GroupCheckInterval, TimeSpan.FromMilliseconds(100)),
             s.Int("maxRestartsPerHour", Defaults.MaxRestartsPerHour, 0, 1000),
             s.Duration("downloadLinkLifetime", Defaults.DownloadLinkLifetime, TimeSpan.FromSeconds(1)),
-            s.Duration("uploadLinkLifetime", Defaults.UploadLinkLifetime, TimeSpan.FromSeconds(1)));
+            s.Duration("uploadLinkLifetime", Defaults.UploadLinkLifetime, TimeSpan.FromSeconds(1)),
+            s.Bool("terminals", Defaults.Terminals));
         if (!Path.IsPathFullyQualified(o.Executable)) throw s.Error("executable", "must be an absolute path (sudoers names it exactly)");
         if (!Path.IsPathFullyQualified(o.Sudo)) throw s.Error("sudo", "must be an absolute path");
         s.Done();

@@ -21,7 +21,8 @@ public sealed record SlurmOptions(
     string Scancel,
     string Scontrol,
     TimeSpan MaxTimeLimit,
-    TimeSpan? OutsideJobsInterval)
+    TimeSpan? OutsideJobsInterval,
+    string Srun = "srun")
 {
     public static readonly SlurmOptions None = new([], "ucloud-jobs", null, TimeSpan.FromSeconds(5), "squeue", "sacct", "sbatch", "scancel", "scontrol",
         TimeSpan.FromDays(7), TimeSpan.FromSeconds(30));
@@ -62,7 +63,8 @@ public sealed record SlurmOptions(
         var o = new SlurmOptions(machines, folder, account, s.Duration("monitorInterval", None.MonitorInterval, TimeSpan.FromMilliseconds(200)),
             s.String("squeue") ?? "squeue", s.String("sacct") ?? "sacct", s.String("sbatch") ?? "sbatch", s.String("scancel") ?? "scancel",
             s.String("scontrol") ?? "scontrol", s.Duration("maxTimeLimit", None.MaxTimeLimit, TimeSpan.FromMinutes(1)),
-            s.String("outsideJobsInterval") is "off" ? null : s.Duration("outsideJobsInterval", None.OutsideJobsInterval!.Value, TimeSpan.FromMilliseconds(200)));
+            s.String("outsideJobsInterval") is "off" ? null : s.Duration("outsideJobsInterval", None.OutsideJobsInterval!.Value, TimeSpan.FromMilliseconds(200)),
+            s.String("srun") ?? "srun");
         s.Done();
         return o;
     }

@@ -19,11 +19,12 @@ public sealed record InstanceBootstrap(
     long UploadLinkLifetimeSeconds = 48 * 3600,
     string? ServerSocket = null,
     uint? ServerUid = null,
-    JobSettings? Jobs = null);
+    JobSettings? Jobs = null,
+    bool Terminals = false);
 
 /// <summary>What an instance needs to submit jobs: the products, where job folders go, the account rule, the applications.</summary>
 public sealed record JobSettings(IReadOnlyList<JobProduct> Products, string JobFolder, string? AccountPattern, IReadOnlyList<JobApplication> Applications,
-    string Sbatch = "sbatch", string Scancel = "scancel", string Sacctmgr = "sacctmgr");
+    string Sbatch = "sbatch", string Scancel = "scancel", string Sacctmgr = "sacctmgr", string Srun = "srun");
 
 public sealed record JobProduct(string Name, string Category, string Partition, string? Qos, string? Constraint, int Cpu, int MemoryInGigs, int Gpu);
 

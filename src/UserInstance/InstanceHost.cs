@@ -116,6 +116,7 @@ public static class InstanceHost
         builder.Services.AddSingleton(me);
         builder.Services.AddSingleton(_ => Tasks.ServerChannel.From(bootstrap)!);
         builder.Services.AddSingleton<Tasks.TaskRunner>();
+        builder.Services.AddSingleton(new Terminals.TerminalSessions(TimeProvider.System));
         builder.Services.AddHostedService(sp => sp.GetRequiredService<Tasks.TaskRunner>());
         builder.Services.AddHostedService(sp => new OpenFileListener(bootstrap, me, InstanceRoute.OpenFileSocketOf(socketPath),
             sp.GetRequiredService<ILoggerFactory>().CreateLogger("UserInstance")));
@@ -141,6 +142,7 @@ public static class InstanceHost
         Jobs.JobEndpoints.MapJobExtension(app, bootstrap);
         Jobs.JobEndpoints.MapInteractiveSessions(app, bootstrap, me);
         Jobs.FollowEndpoint.MapFollowEndpoint(app, bootstrap, me);
+        Terminals.TerminalEndpoints.MapTerminalEndpoints(app, bootstrap, me, log);
         Log.Started(log, me.Name, me.Uid, bootstrap.UcloudUsername);
         return app;
     }

@@ -12,8 +12,8 @@ public sealed class Router(string providerId)
 
     private static readonly string[] ServerPrefixes = ["integration/", "authorize-app", "provider/branding/"];
 
-    /// <summary>Opened by browsers, with a signed link the instance checks: no Core token, user from usernameHint.</summary>
-    private static readonly string[] BrowserPaths = ["download", "upload"];
+    /// <summary>Opened by browsers, with a signed link or one-time session (a terminal's) the instance checks: no Core token, user from usernameHint.</summary>
+    private static readonly string[] BrowserPaths = ["download", "upload", "websocket"];
 
     public RouteDecision Decide(string path, string? usernameHeader, string? usernameHint, string method = "POST")
     {

@@ -141,17 +141,22 @@ internal static class EndUserEndpoints
                 ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["requestedTime"] = new JsonObject { ["hours"] = 0, ["minutes"] = body.Minutes, ["seconds"] = 0 } }),
             }.ToJsonString(), ct));
         });
-        // "Open interface": the provider answers with the link the browser is sent to (WEB), or noVNC's URL and password (?type=VNC).
-        sandbox.MapPost("/users/{user}/jobs/{id}/open", async (string user, string id, string? type, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
+        // "Open interface": the provider answers with the link the browser is sent to (WEB), noVNC's URL and password
+        // (?type=VNC), or a terminal's session identifier (?type=SHELL, and &rank=N for another node of the job).
+        sandbox.MapPost("/users/{user}/jobs/{id}/open", async (string user, string id, string? type, int? rank, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
         {
             var job = jobs.Find(id) ?? throw ImException.NotFound($"No job {id}");
             var sessionType = (type ?? "WEB").ToUpperInvariant();
-            if (sessionType is not ("WEB" or "VNC")) throw ImException.BadRequest("type is WEB or VNC");
+            if (sessionType is not ("WEB" or "VNC" or "SHELL")) throw ImException.BadRequest("type is WEB, VNC or SHELL");
             return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/interactiveSession", new JsonObject
             {
-                ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["rank"] = 0, ["sessionType"] = sessionType }),
+                ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["rank"] = rank ?? 0, ["sessionType"] = sessionType }),
             }.ToJsonString(), ct));
         });
+        // "Open in terminal" on a folder: the provider answers with a terminal's session identifier.
+        sandbox.MapPost("/users/{user}/terminal", async (string user, PathRequest body, ProviderCaller provider, CancellationToken ct) =>
+            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/openTerminalInFolder",
+                new JsonObject { ["items"] = new JsonArray(new JsonObject { ["folder"] = body.Path }) }.ToJsonString(), ct)));
         sandbox.MapGet("/users/{user}/tasks", (string user, TaskBoard board) => TypedResults.Ok(board.Of(user)));
         sandbox.MapPost("/users/{user}/tasks/{id}/cancel", async (string user, string id, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsync(user, HttpMethod.Post, "tasks/pauseOrCancel",

@@ -47,7 +47,7 @@ internal static class ProviderEndpoints
             ["responses"] = new System.Text.Json.Nodes.JsonArray(config.Slurm.Products.Select(p => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
             {
                 ["product"] = new System.Text.Json.Nodes.JsonObject { ["id"] = p.Name, ["category"] = p.Category, ["provider"] = config.Provider.Id },
-                ["native"] = Flags(("enabled", true), ("logs", false), ("terminal", false), ("timeExtension", true), ("vnc", true), ("web", config.Gateway.Apps is not null), ("peers", false)),
+                ["native"] = Flags(("enabled", true), ("logs", false), ("terminal", config.Instances.Terminals), ("timeExtension", true), ("vnc", true), ("web", config.Gateway.Apps is not null), ("peers", false)),
                 ["docker"] = Flags(("enabled", false)),
                 ["virtualMachine"] = Flags(("enabled", false)),
             }).ToArray()),
@@ -62,7 +62,7 @@ internal static class ProviderEndpoints
                     ("unixPermissions", true), ("unixOwner", true), ("unixGroup", true), ("sizeIncludingChildrenInBytes", false)),
                 ["collection"] = Flags(("aclModifiable", false), ("usersCanCreate", false), ("usersCanDelete", false), ("usersCanRename", false)),
                 ["files"] = Flags(("aclModifiable", false), ("trashSupported", true), ("isReadOnly", false), ("searchSupported", false),
-                    ("streamingSearchSupported", true), ("sharesSupported", false), ("openInTerminal", false)),
+                    ("streamingSearchSupported", true), ("sharesSupported", false), ("openInTerminal", config.Instances.Terminals)),
             }).ToArray()),
         }.ToJsonString(), "application/json"));
     }

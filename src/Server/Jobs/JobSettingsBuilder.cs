@@ -23,6 +23,6 @@ internal static class JobSettingsBuilder
             apps.Select(a => new JobApplication(a.Name, a.Version, a.Title,
                 a.Parameters.Select(p => new JobAppParameter(p.Name, p.Type, p.Optional, p.Default, p.Min, p.Max, p.Options)).ToList(),
                 a.Invocation, a.Sbatch, a.Interface is { } i ? new JobAppInterface(i.Kind, i.Port) : null)).ToList(),
-            s.Sbatch, s.Scancel);
+            s.Sbatch, s.Scancel, Srun: s.Srun);
     }
 }

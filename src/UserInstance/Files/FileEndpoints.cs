@@ -193,6 +193,18 @@ internal static class FileEndpoints
     /// <summary>Maps the OS's answer to what the end-user should read.</summary>
     private static void Run(string ucloudPath, Func<string> action) => Run<string>(ucloudPath, action);
 
+    /// <summary>The local path of a UCloud folder (<c>/&lt;drive&gt;/…</c>) as the server knows the drive; a 4xx if it is no folder.</summary>
+    internal static async Task<string> LocalFolderAsync(Tasks.ServerChannel server, string ucloudPath, CancellationToken ct)
+    {
+        var drive = await server.DriveAsync(ucloudPath.TrimStart('/').Split('/')[0], ct);
+        return Run<string>(ucloudPath, () =>
+        {
+            var path = UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, ucloudPath);
+            var s = UcloudIm.Unix.FileStat.Of(path, followLinks: true) ?? throw new FileNotFoundException();
+            return s.Kind == UcloudIm.Unix.FileKind.Directory ? path : throw new InvalidPathException($"{ucloudPath} is not a folder");
+        });
+    }
+
     internal static T Run<T>(string ucloudPath, Func<T> action)
     {
         try

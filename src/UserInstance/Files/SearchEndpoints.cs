@@ -61,14 +61,7 @@ internal static class SearchEndpoints
                 if (string.IsNullOrWhiteSpace(query)) throw ImException.BadRequest("The search has no query");
                 if (string.IsNullOrEmpty(folder)) throw ImException.BadRequest("The search needs currentFolder");
                 var server = context.RequestServices.GetService<ServerChannel>() ?? throw new ImException(503, "Search is not available", "UNAVAILABLE");
-                var driveId = folder.TrimStart('/').Split('/')[0];
-                var drive = await server.DriveAsync(driveId, stop.Token);
-                var local = FileEndpoints.Run(folder, () =>
-                {
-                    var path = UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, folder);
-                    var s = UcloudIm.Unix.FileStat.Of(path, followLinks: true) ?? throw new FileNotFoundException();
-                    return s.Kind == UcloudIm.Unix.FileKind.Directory ? path : throw new InvalidPathException($"{folder} is not a folder");
-                });
+                var local = await FileEndpoints.LocalFolderAsync(server, folder, stop.Token);
                 await StreamAsync(socket, streamId, FileSearch.Find(local, folder, query.Trim(), stop.Token), stop.Token);
                 await CoreSocket.SendAsync(socket, new JsonObject { ["type"] = "message", ["streamId"] = streamId, ["payload"] = new JsonObject { ["type"] = "end_of_results" } }, stop.Token);
                 await CoreSocket.SendAsync(socket, new JsonObject { ["type"] = "response", ["status"] = 200, ["streamId"] = streamId, ["payload"] = new JsonObject() }, stop.Token);

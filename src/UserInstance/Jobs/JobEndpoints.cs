@@ -79,7 +79,7 @@ internal static class JobEndpoints
     }
 
     /// <summary>
-    /// jobs/interactiveSession for WEB and VNC interfaces: the job writes the port it listens on to
+    /// jobs/interactiveSession for WEB and VNC interfaces (SHELL: <see cref="Terminals.TerminalEndpoints"/>): the job writes the port it listens on to
     /// <c>allocated-port.txt</c> in its job folder (read here, as the user); the server makes the endpoint on
     /// the job's own node and answers with the one-time link the browser is sent to (WEB), or the WebSocket URL
     /// noVNC connects to (VNC), given with the job's own VNC password from <c>vnc-password.txt</c>.
@@ -95,7 +95,8 @@ internal static class JobEndpoints
             {
                 var item = RequestJson.Object(node, "A session request");
                 var type = item["sessionType"]?.ToString();
-                if (type is not ("WEB" or "VNC")) throw ImException.BadRequest($"Session type '{type}' is not offered here; only WEB and VNC");
+                if (type is not ("WEB" or "VNC" or "SHELL")) throw ImException.BadRequest($"Session type '{type}' is not offered here; only WEB, VNC and SHELL");
+                if (type == "SHELL" && !bootstrap.Terminals) throw ImException.BadRequest("Terminals are turned off on this provider");
                 // UCloud's dynamic interfaces (a job announcing more ports as it runs) are not made here: asking for
                 // one is refused rather than answered with the job's main interface.
                 if (item["target"] is { } target && target.ToString() is { Length: > 0 } named)
@@ -109,11 +110,16 @@ internal static class JobEndpoints
                 var rank = (int)RequestJson.Integer(item, "rank", 0, 0, MaxNodes - 1);
                 // The server says whose job it is before anything is read; its folder is named by Core's id as the server knows it.
                 var tracked = await server.JobStateAsync(slurmId, context.RequestAborted);
+                var folder = Path.Combine(me.Home, settings.JobFolder, tracked.CoreJobId);
+                if (type == "SHELL")
+                {
+                    answers.Add((JsonNode)new JsonObject { ["session"] = Terminals.TerminalEndpoints.OpenInJob(context, tracked, rank, folder, me) });
+                    continue;
+                }
                 var application = RequestJson.OptionalObject(job, "specification") is { } specification ? RequestJson.OptionalObject(specification, "application") : null;
                 if (settings.Applications.FirstOrDefault(a => a.Name == application?["name"]?.ToString() && a.Version == application?["version"]?.ToString()) is { } known
                     && known.Interface?.Kind != type)
                     throw ImException.BadRequest($"{known.Title} has no {(type == "WEB" ? "web" : "VNC")} interface");
-                var folder = Path.Combine(me.Home, settings.JobFolder, tracked.CoreJobId);
                 var port = await AllocatedPortAsync(Path.Combine(folder, "allocated-port.txt"), context.RequestAborted);
                 var opened = await server.OpenWebAsync(new WebEndpointRequest(slurmId, rank, port, type), context.RequestAborted);
                 var session = new JsonObject { ["type"] = type.ToLowerInvariant(), ["jobId"] = coreId, ["rank"] = rank };

@@ -22,12 +22,14 @@ internal sealed class GatewayGuard(RequestDelegate next, InstanceBootstrap boots
 
     private readonly byte[] _secret = Encoding.UTF8.GetBytes(bootstrap.Secret);
     private readonly string _uploadPath = $"/ucloud/{bootstrap.ProviderId}/upload";
+    private readonly string _terminalPath = $"/ucloud/{bootstrap.ProviderId}/websocket";
 
     public Task InvokeAsync(HttpContext context)
     {
-        // A browser's upload carries its own signed link instead of Core's token (checked by the endpoint). Its
-        // downloads never reach this socket: the gateway has the file opened on the open-file socket.
-        var browser = HttpMethods.IsGet(context.Request.Method) && context.Request.Path == _uploadPath;
+        // A browser's upload carries its own signed link instead of Core's token, and its terminal a one-time
+        // session identifier (each checked by its endpoint). Its downloads never reach this socket: the gateway
+        // has the file opened on the open-file socket.
+        var browser = HttpMethods.IsGet(context.Request.Method) && (context.Request.Path == _uploadPath || context.Request.Path == _terminalPath);
         var reason = Check(context.Request.Headers, bootstrap.UcloudUsername, _secret, requirePayload: !browser);
         if (reason is not null)
         {

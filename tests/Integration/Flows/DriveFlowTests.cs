@@ -39,6 +39,7 @@ public sealed class DriveFlowTests(Stack stack)
         Assert.Equal("home", support["product"]!["category"]!.GetValue<string>());
         Assert.True(support["files"]!["trashSupported"]!.GetValue<bool>());
         Assert.True(support["files"]!["streamingSearchSupported"]!.GetValue<bool>());
+        Assert.True(support["files"]!["openInTerminal"]!.GetValue<bool>());
     }
 
     [Fact]
@@ -52,6 +53,7 @@ public sealed class DriveFlowTests(Stack stack)
         Assert.Equal(("std-1", "standard"), (support["product"]!["id"]!.GetValue<string>(), support["product"]!["category"]!.GetValue<string>()));
         Assert.True(support["native"]!["enabled"]!.GetValue<bool>());
         Assert.True(support["native"]!["timeExtension"]!.GetValue<bool>());
+        Assert.True(support["native"]!["terminal"]!.GetValue<bool>());
         await Stack.WaitFor("products to reach Core", async () => (await stack.SandboxCallsAsync())
             .Any(c => c!["path"]!.GetValue<string>() == "/api/products/v2" && c["body"]!.GetValue<string>().Contains("\"std-1\"", StringComparison.Ordinal)));
     }

@@ -32,6 +32,7 @@ public sealed class ConfigTests : IDisposable
         Assert.Equal("/run/ucloud-im/server.sock", c.Provider.ServerSocket);
         Assert.Equal(InstanceOptions.Defaults, c.Instances);
         Assert.Equal(TimeSpan.FromMinutes(30), c.Instances.IdleTimeout);
+        Assert.True(c.Instances.Terminals);
         Assert.True(c.Gateway.HoldUntilReady);
         Assert.Null(c.Server);
     }
@@ -77,9 +78,9 @@ public sealed class ConfigTests : IDisposable
     [Fact]
     public void User_instance_settings_are_read_and_checked()
     {
-        Write("config.yml", Minimal + "\nuserInstances:\n  idleTimeout: 90s\n  minimumUid: 5000\n  allowedGroup: hpc\n");
+        Write("config.yml", Minimal + "\nuserInstances:\n  idleTimeout: 90s\n  minimumUid: 5000\n  allowedGroup: hpc\n  terminals: false\n");
         var c = ImConfig.Load(_dir, ConfigReader.Gateway);
-        Assert.Equal((TimeSpan.FromSeconds(90), 5000u, "hpc"), (c.Instances.IdleTimeout, c.Instances.MinimumUid, c.Instances.AllowedGroup));
+        Assert.Equal((TimeSpan.FromSeconds(90), 5000u, "hpc", false), (c.Instances.IdleTimeout, c.Instances.MinimumUid, c.Instances.AllowedGroup, c.Instances.Terminals));
 
         Write("config.yml", Minimal + "\nuserInstances:\n  idleTimeout: soon\n");
         Assert.Equal("userInstances.idleTimeout", Assert.Throws<ConfigException>(() => ImConfig.Load(_dir, ConfigReader.Gateway)).Key);
