@@ -143,20 +143,20 @@ internal static class EndUserEndpoints
         });
         // "Open interface": the provider answers with the link the browser is sent to (WEB), noVNC's URL and password
         // (?type=VNC), or a terminal's session identifier (?type=SHELL, and &rank=N for another node of the job).
-        sandbox.MapPost("/users/{user}/jobs/{id}/open", async (string user, string id, string? type, int? rank, JobBoard jobs, ProviderCaller provider, CancellationToken ct) =>
+        sandbox.MapPost("/users/{user}/jobs/{id}/open", async (string user, string id, string? type, int? rank, JobBoard jobs, ProviderCaller provider, StreamCaller streams, SandboxState state, CancellationToken ct) =>
         {
             var job = jobs.Find(id) ?? throw ImException.NotFound($"No job {id}");
             var sessionType = (type ?? "WEB").ToUpperInvariant();
             if (sessionType is not ("WEB" or "VNC" or "SHELL")) throw ImException.BadRequest("type is WEB, VNC or SHELL");
-            return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/interactiveSession", new JsonObject
+            return SessionsAnswer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/interactiveSession", new JsonObject
             {
                 ["items"] = new JsonArray(new JsonObject { ["job"] = job.DeepClone(), ["rank"] = rank ?? 0, ["sessionType"] = sessionType }),
-            }.ToJsonString(), ct));
+            }.ToJsonString(), ct), user, state, streams);
         });
         // "Open in terminal" on a folder: the provider answers with a terminal's session identifier.
-        sandbox.MapPost("/users/{user}/terminal", async (string user, PathRequest body, ProviderCaller provider, CancellationToken ct) =>
-            Answer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/openTerminalInFolder",
-                new JsonObject { ["items"] = new JsonArray(new JsonObject { ["folder"] = body.Path }) }.ToJsonString(), ct)));
+        sandbox.MapPost("/users/{user}/terminal", async (string user, PathRequest body, ProviderCaller provider, StreamCaller streams, SandboxState state, CancellationToken ct) =>
+            SessionsAnswer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/openTerminalInFolder",
+                new JsonObject { ["items"] = new JsonArray(new JsonObject { ["folder"] = body.Path }) }.ToJsonString(), ct), user, state, streams));
         sandbox.MapGet("/users/{user}/tasks", (string user, TaskBoard board) => TypedResults.Ok(board.Of(user)));
         sandbox.MapPost("/users/{user}/tasks/{id}/cancel", async (string user, string id, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsync(user, HttpMethod.Post, "tasks/pauseOrCancel",
@@ -190,6 +190,29 @@ internal static class EndUserEndpoints
     private static string Items(JsonObject item) => new JsonObject { ["items"] = new JsonArray(item) }.ToJsonString();
 
     /// <summary>The provider's status and body, plus how the call went, for the CLI and the tests.</summary>
+    /// <summary>
+    /// As Core answers jobs.openInteractiveSession: each of the provider's OpenSessions wrapped with the provider's
+    /// id and domain. For a shell, also the WebSocket URL the browser opens (the session's domainOverride, the
+    /// provider's terminal path, the identifier and the user), as UCloud's frontend builds it.
+    /// </summary>
+    private static IResult SessionsAnswer(ProviderAnswer a, string user, SandboxState state, StreamCaller streams)
+    {
+        if (a.Status != 200) return Answer(a);
+        var body = JsonNode.Parse(a.Body);
+        var wrapped = new JsonArray();
+        foreach (var session in body?["responses"]?.AsArray() ?? [])
+        {
+            var item = new JsonObject { ["providerDomain"] = streams.ProviderUrl.ToString().TrimEnd('/'), ["providerId"] = state.ProviderId, ["session"] = session?.DeepClone() };
+            if (session?["type"]?.ToString() == "shell")
+            {
+                var hint = Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(user));
+                item["connectTo"] = $"{session["domainOverride"]}/ucloud/{state.ProviderId}/websocket?session={Uri.EscapeDataString(session["sessionIdentifier"]?.ToString() ?? "")}&usernameHint={Uri.EscapeDataString(hint)}";
+            }
+            wrapped.Add((JsonNode)item);
+        }
+        return Results.Json(new JsonObject { ["status"] = a.Status, ["attempts"] = a.Attempts, ["inits"] = a.Inits, ["body"] = new JsonObject { ["responses"] = wrapped } });
+    }
+
     private static IResult Answer(ProviderAnswer a)
     {
         JsonNode? body;

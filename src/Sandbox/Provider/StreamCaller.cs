@@ -18,6 +18,9 @@ public sealed class StreamCaller(TokenIssuer issuer, ProviderCaller provider, Ur
 {
     private readonly HttpMessageInvoker _invoker = tls.CreateInvoker();
 
+    /// <summary>The provider's address as Core knows it (its domain, in UCloud's terms).</summary>
+    public Uri ProviderUrl => providerUrl;
+
     public async Task<StreamAnswer> CallAsync(string username, string path, string call, JsonObject payload, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)

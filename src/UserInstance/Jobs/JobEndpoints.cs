@@ -113,7 +113,7 @@ internal static class JobEndpoints
                 var folder = Path.Combine(me.Home, settings.JobFolder, tracked.CoreJobId);
                 if (type == "SHELL")
                 {
-                    answers.Add((JsonNode)new JsonObject { ["session"] = Terminals.TerminalEndpoints.OpenInJob(context, tracked, rank, folder, me) });
+                    answers.Add((JsonNode)Terminals.TerminalEndpoints.OpenInJob(context, bootstrap, tracked, rank, folder, me));
                     continue;
                 }
                 var application = RequestJson.OptionalObject(job, "specification") is { } specification ? RequestJson.OptionalObject(specification, "application") : null;
@@ -122,14 +122,15 @@ internal static class JobEndpoints
                     throw ImException.BadRequest($"{known.Title} has no {(type == "WEB" ? "web" : "VNC")} interface");
                 var port = await AllocatedPortAsync(Path.Combine(folder, "allocated-port.txt"), context.RequestAborted);
                 var opened = await server.OpenWebAsync(new WebEndpointRequest(slurmId, rank, port, type), context.RequestAborted);
-                var session = new JsonObject { ["type"] = type.ToLowerInvariant(), ["jobId"] = coreId, ["rank"] = rank };
+                // UCloud's OpenSession, as is: Core wraps it (with the provider's id and domain) for the browser.
+                var session = new JsonObject { ["type"] = type.ToLowerInvariant(), ["jobId"] = coreId, ["rank"] = rank, ["domainOverride"] = "" };
                 if (type == "WEB") session["redirectClientTo"] = opened.RedirectClientTo;
                 else
                 {
                     session["url"] = opened.RedirectClientTo;
                     session["password"] = await VncPasswordAsync(Path.Combine(folder, "vnc-password.txt"), context.RequestAborted);
                 }
-                answers.Add((JsonNode)new JsonObject { ["session"] = session });
+                answers.Add((JsonNode)session);
             }
             await context.Response.WriteAsync(new JsonObject { ["responses"] = answers }.ToJsonString(), context.RequestAborted);
         });

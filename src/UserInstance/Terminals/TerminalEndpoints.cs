@@ -45,11 +45,8 @@ internal static partial class TerminalEndpoints
                 var folder = RequestJson.Object(node, "A terminal request")["folder"]?.ToString();
                 if (string.IsNullOrEmpty(folder)) throw ImException.BadRequest("The terminal needs a folder");
                 var local = await Files.FileEndpoints.LocalFolderAsync(server, folder, context.RequestAborted);
-                answers.Add((JsonNode)new JsonObject
-                {
-                    ["type"] = "shell", ["jobId"] = "", ["rank"] = 0,
-                    ["sessionIdentifier"] = sessions.Create(new TerminalTarget(local)),
-                });
+                // jobId carries the folder, as UCloud's own providers answer.
+                answers.Add((JsonNode)Shell(folder, 0, sessions.Create(new TerminalTarget(local)), bootstrap));
             }
             await context.Response.WriteAsync(new JsonObject { ["responses"] = answers }.ToJsonString(), context.RequestAborted);
         });
@@ -64,17 +61,23 @@ internal static partial class TerminalEndpoints
     }
 
     /// <summary>The SHELL answer of jobs/interactiveSession, for a job the server says is the caller's.</summary>
-    public static JsonObject OpenInJob(HttpContext context, JobStateView job, int rank, string jobFolder, UnixUser me)
+    public static JsonObject OpenInJob(HttpContext context, InstanceBootstrap bootstrap, JobStateView job, int rank, string jobFolder, UnixUser me)
     {
         if (job.State != "RUNNING") throw new ImException(409, $"Job {job.SlurmId} is not running ({job.State}); its terminal opens once it runs", "CONFLICT");
         var sessions = context.RequestServices.GetRequiredService<TerminalSessions>();
         var directory = Directory.Exists(jobFolder) ? jobFolder : me.Home;
-        return new JsonObject
-        {
-            ["type"] = "shell", ["jobId"] = job.CoreJobId, ["rank"] = rank,
-            ["sessionIdentifier"] = sessions.Create(new TerminalTarget(directory, job.SlurmId, rank)),
-        };
+        return Shell(job.CoreJobId, rank, sessions.Create(new TerminalTarget(directory, job.SlurmId, rank)), bootstrap);
     }
+
+    /// <summary>
+    /// UCloud's OpenSession for a shell. domainOverride is where the browser opens the terminal's WebSocket: the
+    /// provider's public address (in proxy mode, the relay's).
+    /// </summary>
+    private static JsonObject Shell(string jobId, int rank, string sessionIdentifier, InstanceBootstrap bootstrap) => new()
+    {
+        ["type"] = "shell", ["jobId"] = jobId, ["rank"] = rank, ["sessionIdentifier"] = sessionIdentifier,
+        ["domainOverride"] = PublicUrls.WebSocketBase(bootstrap.PublicUrl),
+    };
 
     private static async Task ServeAsync(WebSocket socket, TerminalSessions sessions, InstanceBootstrap bootstrap, UnixUser me, ILogger log, CancellationToken ct)
     {

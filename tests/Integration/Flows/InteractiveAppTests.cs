@@ -26,6 +26,7 @@ public sealed class InteractiveAppTests(Stack stack)
         await using var upstream = await StartUpstreamAsync(ct);
         var port = new Uri(upstream.Urls.First()).Port;
         var alice = await stack.CreateUserAsync();
+        await using var jobs = Stack.CancelJobsAtEnd(alice);
         var bob = await stack.CreateUserAsync();
         var (a, b) = await TwoRunningJobsAsync(alice, "web-shell", port);
 
@@ -87,6 +88,7 @@ public sealed class InteractiveAppTests(Stack stack)
         var ct = TestContext.Current.CancellationToken;
         var port = Stack.FreePort();
         var alice = await stack.CreateUserAsync();
+        await using var jobs = Stack.CancelJobsAtEnd(alice);
         var (a, _) = await TwoRunningJobsAsync(alice, "web-shell", port);
         using var browser = AppBrowser();
         var cookie = (await browser.GetAsync((await OpenAsync(alice, a)).Link!, ct)).Headers.GetValues("Set-Cookie").Single().Split(';')[0];
@@ -120,6 +122,7 @@ public sealed class InteractiveAppTests(Stack stack)
     {
         var ct = TestContext.Current.CancellationToken;
         var alice = await stack.CreateUserAsync();
+        await using var jobs = Stack.CancelJobsAtEnd(alice);
         // jobs/retrieveProducts says web interfaces are supported (gateway.apps is configured).
         var products = JsonNode.Parse(await (await stack.Sandbox.GetAsync("/sandbox/products", ct)).Content.ReadAsStringAsync(ct))!;
         Assert.True(products["body"]!["responses"]![0]!["native"]!["web"]!.GetValue<bool>());
@@ -165,6 +168,7 @@ public sealed class InteractiveAppTests(Stack stack)
         await using var websockify = await StartWebsockifyAsync(ct);
         var port = new Uri(websockify.Urls.First()).Port;
         var alice = await stack.CreateUserAsync();
+        await using var jobs = Stack.CancelJobsAtEnd(alice);
         var bob = await stack.CreateUserAsync();
         var (a, b) = await TwoRunningJobsAsync(alice, "vnc-shell", port);
         var shell = (await stack.StartJobAsync(alice, "sleep 300"))["jobId"]!.ToString();

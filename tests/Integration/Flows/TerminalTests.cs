@@ -21,11 +21,15 @@ public sealed partial class TerminalTests(Stack stack)
         var alice = await stack.CreateUserAsync();
         var opened = await stack.ActAsync(alice, "terminal", new JsonObject { ["path"] = "/" + alice.Drive }, hold: true);
         Assert.Equal(200, opened.Status);
-        var session = opened.Body!["responses"]![0]!;
-        Assert.Equal("shell", session["type"]!.ToString());
+        var answer = opened.Body!["responses"]![0]!;
+        var session = answer["session"]!;
+        // UCloud's OpenSession: the folder as jobId, and the provider's public WebSocket address as domainOverride.
+        Assert.Equal(("shell", "/" + alice.Drive, 0), (session["type"]!.ToString(), session["jobId"]!.ToString(), session["rank"]!.GetValue<int>()));
+        Assert.Equal(WebSocketBase(stack.ProviderUrl), session["domainOverride"]!.ToString());
         var id = session["sessionIdentifier"]!.ToString();
+        var url = new Uri(answer["connectTo"]!.ToString());
 
-        using var terminal = await TerminalClient.ConnectAsync(stack, alice, id, columns: 100, rows: 30, ct);
+        using var terminal = await TerminalClient.ConnectAsync(stack, url, id, columns: 100, rows: 30, ct);
         await terminal.TypeAsync("echo \"UID=$(id -u) PWD=$PWD SIZE=$(stty size)\"; echo \"PID=$$\"\n", ct);
         var said = await terminal.ReadUntilAsync(Marker(), ct);
         Assert.Contains($"UID={alice.Uid} PWD=/home/{alice.LocalName} SIZE=30 100", said);
@@ -46,7 +50,7 @@ public sealed partial class TerminalTests(Stack stack)
         await Stack.WaitFor("the shell to end", () => Task.FromResult(!Directory.Exists($"/proc/{pid}")), TimeSpan.FromSeconds(15));
 
         // The identifier opened one terminal: a second connection with it is refused.
-        var again = await TerminalClient.RefusalAsync(stack, alice, id, ct);
+        var again = await TerminalClient.RefusalAsync(stack, url, id, ct);
         Assert.Equal(403, again.Status);
         Assert.Contains("open the terminal again", again.Why);
     }
@@ -57,10 +61,13 @@ public sealed partial class TerminalTests(Stack stack)
         var ct = TestContext.Current.CancellationToken;
         var alice = await stack.CreateUserAsync();
         var bob = await stack.CreateUserAsync();
-        var id = (await stack.ActAsync(alice, "terminal", new JsonObject { ["path"] = "/" + alice.Drive }, hold: true)).Body!["responses"]![0]!["sessionIdentifier"]!.ToString();
+        var answer = (await stack.ActAsync(alice, "terminal", new JsonObject { ["path"] = "/" + alice.Drive }, hold: true)).Body!["responses"]![0]!;
+        var id = answer["session"]!["sessionIdentifier"]!.ToString();
+        var url = new Uri(answer["connectTo"]!.ToString());
         // Through bob's route, alice's identifier reaches bob's instance, which never made it.
-        Assert.Equal(403, (await TerminalClient.RefusalAsync(stack, bob, id, ct)).Status);
-        Assert.Equal(403, (await TerminalClient.RefusalAsync(stack, alice, "made-up", ct)).Status);
+        var bobs = new Uri(url.GetLeftPart(UriPartial.Path) + $"?session={Uri.EscapeDataString(id)}&usernameHint={Uri.EscapeDataString(Convert.ToBase64String(Encoding.UTF8.GetBytes(bob.UcloudName)))}");
+        Assert.Equal(403, (await TerminalClient.RefusalAsync(stack, bobs, id, ct)).Status);
+        Assert.Equal(403, (await TerminalClient.RefusalAsync(stack, url, "made-up", ct)).Status);
         // A folder that is not alice's is refused as her file operations are.
         var foreign = await stack.ActAsync(alice, "terminal", new JsonObject { ["path"] = "/" + bob.Drive }, hold: true);
         Assert.NotEqual(200, foreign.Status);
@@ -71,6 +78,7 @@ public sealed partial class TerminalTests(Stack stack)
     {
         var ct = TestContext.Current.CancellationToken;
         var alice = await stack.CreateUserAsync();
+        await using var jobs = Stack.CancelJobsAtEnd(alice);
         var bob = await stack.CreateUserAsync();
         var job = (await stack.StartJobAsync(alice, "sleep 300"))["jobId"]!.ToString();
         await Stack.WaitFor($"job {job} to run", async () => (await stack.JobAsync(alice, job))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
@@ -82,8 +90,10 @@ public sealed partial class TerminalTests(Stack stack)
         Assert.Equal(200, opened.Status);
         var session = opened.Body!["responses"]![0]!["session"]!;
         Assert.Equal(("shell", job, 0), (session["type"]!.ToString(), session["jobId"]!.ToString(), session["rank"]!.GetValue<int>()));
+        Assert.Equal(WebSocketBase(stack.ProviderUrl), session["domainOverride"]!.ToString());
 
-        using var terminal = await TerminalClient.ConnectAsync(stack, alice, session["sessionIdentifier"]!.ToString(), columns: 90, rows: 20, ct);
+        var url = new Uri(opened.Body!["responses"]![0]!["connectTo"]!.ToString());
+        using var terminal = await TerminalClient.ConnectAsync(stack, url, session["sessionIdentifier"]!.ToString(), columns: 90, rows: 20, ct);
         await terminal.TypeAsync("echo \"JOB=$SLURM_JOB_ID UID=$(id -u) PWD=$PWD SIZE=$(stty size)\"\n", ct);
         var said = await terminal.ReadUntilAsync(JobLine(), ct);
         Assert.Contains($"JOB={slurmId} UID={alice.Uid} PWD=/home/{alice.LocalName}/ucloud-jobs/{job} SIZE=20 90", said);
@@ -100,6 +110,8 @@ public sealed partial class TerminalTests(Stack stack)
         var node = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
         return (node["status"]!.GetValue<int>(), node["body"]);
     }
+
+    private static string WebSocketBase(Uri provider) => (provider.Scheme == "https" ? "wss://" : "ws://") + provider.Authority;
 
     private static uint OwnerOf(int pid) =>
         uint.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("Uid:", StringComparison.Ordinal)).Split('\t', StringSplitOptions.RemoveEmptyEntries)[1],
@@ -127,18 +139,19 @@ internal sealed class TerminalClient : IDisposable
 
     private TerminalClient(ClientWebSocket ws) => _ws = ws;
 
-    public static async Task<TerminalClient> ConnectAsync(Stack stack, TestUser user, string session, int columns, int rows, CancellationToken ct)
+    /// <summary>Opens <paramref name="url"/> (the browser's terminal URL) and initializes with <paramref name="session"/>.</summary>
+    public static async Task<TerminalClient> ConnectAsync(Stack stack, Uri url, string session, int columns, int rows, CancellationToken ct)
     {
-        var client = new TerminalClient(await OpenAsync(stack, user, session, columns, rows, ct));
+        var client = new TerminalClient(await OpenAsync(stack, url, session, columns, rows, ct));
         var first = await client.NextAsync(ct) ?? throw new InvalidOperationException("the terminal closed at once: " + client._ws.CloseStatusDescription);
         Assert.Equal("initialize", first["payload"]?["type"]?.ToString());
         return client;
     }
 
     /// <summary>The provider's answer to a connection it refuses: the status and reason of its final frame.</summary>
-    public static async Task<(int Status, string Why)> RefusalAsync(Stack stack, TestUser user, string session, CancellationToken ct)
+    public static async Task<(int Status, string Why)> RefusalAsync(Stack stack, Uri url, string session, CancellationToken ct)
     {
-        using var client = new TerminalClient(await OpenAsync(stack, user, session, 80, 24, ct));
+        using var client = new TerminalClient(await OpenAsync(stack, url, session, 80, 24, ct));
         var answer = await client.NextAsync(ct) ?? throw new InvalidOperationException("closed without an answer");
         Assert.Equal("response", answer["type"]?.ToString());
         Assert.Null(await client.NextAsync(ct));
@@ -146,16 +159,9 @@ internal sealed class TerminalClient : IDisposable
         return (answer["status"]!.GetValue<int>(), answer["payload"]?["why"]?.ToString() ?? "");
     }
 
-    private static async Task<ClientWebSocket> OpenAsync(Stack stack, TestUser user, string session, int columns, int rows, CancellationToken ct)
+    private static async Task<ClientWebSocket> OpenAsync(Stack stack, Uri url, string session, int columns, int rows, CancellationToken ct)
     {
         var ws = new ClientWebSocket();
-        var hint = Convert.ToBase64String(Encoding.UTF8.GetBytes(user.UcloudName));
-        var url = new UriBuilder(stack.ProviderUrl)
-        {
-            Scheme = stack.ProviderUrl.Scheme == "https" ? "wss" : "ws",
-            Path = $"/ucloud/{Stack.ProviderId}/websocket",
-            Query = $"session={Uri.EscapeDataString(session)}&usernameHint={Uri.EscapeDataString(hint)}",
-        }.Uri;
         await ws.ConnectAsync(url, stack.Invoker, ct);
         await Send(ws, new JsonObject { ["type"] = "initialize", ["sessionIdentifier"] = session, ["cols"] = columns, ["rows"] = rows }, ct);
         return ws;

@@ -329,6 +329,17 @@ public sealed class Stack : IAsyncLifetime
         throw new InvalidOperationException("the tests run outside the repository: no ucloud-im.slnx above " + AppContext.BaseDirectory);
     }
 
+    /// <summary>
+    /// Cancels the user's jobs when disposed (<c>await using</c>), passed or failed: the test node has 8 CPUs, and
+    /// jobs a test left sleeping would hold the next tests' jobs in the queue.
+    /// </summary>
+    public static IAsyncDisposable CancelJobsAtEnd(TestUser user) => new JobCanceller(user.LocalName);
+
+    private sealed class JobCanceller(string localName) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await Shell.Run("scancel", "-u", localName);
+    }
+
     /// <summary>The job as the sandbox's Core knows it, with every update the provider sent.</summary>
     public async Task<JsonNode> JobAsync(TestUser user, string id) =>
         JsonNode.Parse(await Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs"))!
