@@ -55,6 +55,7 @@ internal static class SandboxCommands
         foreach (var c in JobCommands.Build(User, Url)) root.Subcommands.Add(c);
         root.Subcommands.Add(Download());
         root.Subcommands.Add(Upload());
+        root.Subcommands.Add(TerminalCommand.Build(User, Url));
         return root;
     }
 

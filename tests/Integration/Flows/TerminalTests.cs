@@ -56,6 +56,18 @@ public sealed partial class TerminalTests(Stack stack)
     }
 
     [Fact]
+    public async Task The_sandboxs_terminal_command_runs_what_it_is_given_in_the_users_shell()
+    {
+        var alice = await stack.CreateUserAsync();
+        var ca = stack.ProviderUrl.Scheme == "https" ? new[] { "--provider-ca", stack.CaFile } : [];
+        var r = await new UcloudIm.Hosting.CommandRunner().RunAsync(new UcloudIm.Hosting.ExternalCommand(Path.Combine(Stack.Prefix, "sandbox/ucloud-sandbox"),
+            ["terminal", alice.UcloudName, "--folder", "/" + alice.Drive, "--sandbox", stack.Sandbox.BaseAddress!.ToString(), .. ca])
+        { StandardInput = "echo \"answer-$((6 * 7)) as $(id -un)\"; exit\n", Timeout = TimeSpan.FromSeconds(60) }, TestContext.Current.CancellationToken);
+        Assert.True(r.Succeeded, r.Stderr + r.Stdout);
+        Assert.Contains($"answer-42 as {alice.LocalName}", r.Stdout);
+    }
+
+    [Fact]
     public async Task A_session_identifier_is_good_for_its_user_only_and_a_made_up_one_for_nobody()
     {
         var ct = TestContext.Current.CancellationToken;
