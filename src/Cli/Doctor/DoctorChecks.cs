@@ -60,6 +60,7 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
         findings.Add(await CheckSudoersAsync(config, service, ct));
         findings.Add(await CheckServerAsync(config, ct));
         findings.Add(await CheckSlurmAsync(ct));
+        findings.Add(await CheckTerminalsAsync(config, ct));
         return findings;
     }
 
@@ -163,6 +164,36 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
         {
             return new("server", false, e.Message, "start ucloud-im-server (systemctl start ucloud-im-server) and read its log");
         }
+    }
+
+    private const string TerminalsFix = "install the Slurm client (srun) on this node or set services.slurm.srun, or turn terminals off with userInstances.terminals: false";
+
+    /// <summary>Job terminals are srun steps that share the job's resources (--overlap, Slurm 20.11 and later).</summary>
+    private async Task<Finding> CheckTerminalsAsync(ImConfig config, CancellationToken ct)
+    {
+        if (!config.Instances.Terminals) return new("terminals", true, "turned off (userInstances.terminals: false)");
+        if (config.Slurm.Machines.Count == 0) return new("terminals", true, "folder terminals; no job terminals (services.slurm has no machines)");
+        try
+        {
+            var r = await runner.RunAsync(new ExternalCommand(config.Slurm.Srun, ["--version"]) { Timeout = TimeSpan.FromSeconds(15) }, ct);
+            return TerminalsFinding(r.Succeeded ? r.Stdout.Trim() : null, config.Slurm.Srun);
+        }
+        catch (CommandFailedException e)
+        {
+            return new("terminals", false, $"{config.Slurm.Srun}: {e.Message}", TerminalsFix);
+        }
+    }
+
+    /// <summary>From srun's version line ("slurm 22.05.8", "slurm-wlm 22.05.8"), or null when it did not run.</summary>
+    internal static Finding TerminalsFinding(string? versionLine, string srun)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(versionLine ?? "", @"(\d+)\.(\d+)");
+        if (!m.Success) return new("terminals", false, $"{srun} --version did not say a version ('{versionLine}')", TerminalsFix);
+        var version = (int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        return version.CompareTo((20, 11)) >= 0
+            ? new("terminals", true, $"folder and job terminals; {versionLine} (job terminals are srun --overlap steps)")
+            : new("terminals", false, $"{versionLine} has no srun --overlap (Slurm 20.11 and later): a job terminal would wait for resources its job holds",
+                "upgrade Slurm, or turn terminals off with userInstances.terminals: false");
     }
 
     private async Task<Finding> CheckSlurmAsync(CancellationToken ct)
