@@ -162,13 +162,13 @@ public sealed partial class Pty : IDisposable
     {
         if (ExitStatus() is null)
         {
-            kill(-Pid, SIGHUP);
-            kill(-Pid, SIGTERM);
+            Libc.kill(-Pid, SIGHUP);
+            Libc.kill(-Pid, SIGTERM);
             var until = DateTime.UtcNow + grace;
             while (ExitStatus() is null && DateTime.UtcNow < until) await Task.Delay(50);
             if (ExitStatus() is null)
             {
-                kill(-Pid, SIGKILL);
+                Libc.kill(-Pid, SIGKILL);
                 while (ExitStatus() is null) await Task.Delay(20);
             }
         }
@@ -289,9 +289,6 @@ public sealed partial class Pty : IDisposable
 
     [LibraryImport("libc", SetLastError = true)]
     private static unsafe partial int ioctl(int fd, ulong request, WinSize* size);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial int kill(int pid, int sig);
 
     [LibraryImport("libc", SetLastError = true)]
     private static unsafe partial int waitpid(int pid, int* status, int options);

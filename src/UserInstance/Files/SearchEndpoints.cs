@@ -64,15 +64,11 @@ internal static class SearchEndpoints
                 var local = await FileEndpoints.LocalFolderAsync(server, folder, stop.Token);
                 await StreamAsync(socket, streamId, FileSearch.Find(local, folder, query.Trim(), stop.Token), stop.Token);
                 await CoreSocket.SendAsync(socket, new JsonObject { ["type"] = "message", ["streamId"] = streamId, ["payload"] = new JsonObject { ["type"] = "end_of_results" } }, stop.Token);
-                await CoreSocket.SendAsync(socket, new JsonObject { ["type"] = "response", ["status"] = 200, ["streamId"] = streamId, ["payload"] = new JsonObject() }, stop.Token);
+                await CoreSocket.SendAsync(socket, CoreSocket.Response(streamId, 200), stop.Token);
             }
             catch (ImException e)
             {
-                await CoreSocket.SendAsync(socket, new JsonObject
-                {
-                    ["type"] = "response", ["status"] = e.StatusCode, ["streamId"] = streamId,
-                    ["payload"] = new JsonObject { ["statusCode"] = e.StatusCode, ["why"] = e.Message },
-                }, stop.Token);
+                await CoreSocket.SendAsync(socket, CoreSocket.Response(streamId, e.StatusCode, e.Message), stop.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or WebSocketException)
             {

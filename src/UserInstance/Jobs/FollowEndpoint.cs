@@ -155,10 +155,9 @@ internal static class FollowEndpoint
 
     private static async Task FinishAsync(WebSocket socket, string streamId, int status, string? why)
     {
-        var payload = why is null ? new JsonObject() : new JsonObject { ["statusCode"] = status, ["why"] = why };
         try
         {
-            await CoreSocket.SendAsync(socket, new JsonObject { ["type"] = "response", ["status"] = status, ["streamId"] = streamId, ["payload"] = payload }, CancellationToken.None);
+            await CoreSocket.SendAsync(socket, CoreSocket.Response(streamId, status, why), CancellationToken.None);
             await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
         }
         catch (Exception e) when (e is WebSocketException or IOException) { }

@@ -27,4 +27,11 @@ internal static class CoreSocket
 
     public static Task SendAsync(WebSocket socket, JsonObject message, CancellationToken ct) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, ct);
+
+    /// <summary>A stream's final frame: <c>{type: response, status, streamId, payload}</c>, the payload empty or <c>{statusCode, why}</c>.</summary>
+    public static JsonObject Response(string streamId, int status, string? why = null) => new()
+    {
+        ["type"] = "response", ["status"] = status, ["streamId"] = streamId,
+        ["payload"] = why is null ? new JsonObject() : new JsonObject { ["statusCode"] = status, ["why"] = why },
+    };
 }

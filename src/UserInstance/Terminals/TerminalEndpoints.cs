@@ -205,7 +205,7 @@ internal static partial class TerminalEndpoints
             // The shell exited: the final frame and our close; the browser's close answer ends the input side.
             try
             {
-                await SendAsync(new JsonObject { ["type"] = "response", ["status"] = 200, ["streamId"] = streamId, ["payload"] = new JsonObject() }, ct);
+                await SendAsync(CoreSocket.Response(streamId, 200), ct);
                 await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "the shell exited", ct);
             }
             catch (Exception e) when (e is WebSocketException or OperationCanceledException)
@@ -269,11 +269,7 @@ internal static partial class TerminalEndpoints
     {
         try
         {
-            await CoreSocket.SendAsync(socket, new JsonObject
-            {
-                ["type"] = "response", ["status"] = status, ["streamId"] = streamId,
-                ["payload"] = new JsonObject { ["statusCode"] = status, ["why"] = why },
-            }, CancellationToken.None);
+            await CoreSocket.SendAsync(socket, CoreSocket.Response(streamId, status, why), CancellationToken.None);
             await CloseAsync(socket, WebSocketCloseStatus.PolicyViolation, why.Length > 120 ? why[..120] : why);
         }
         catch (WebSocketException)
