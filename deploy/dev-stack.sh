@@ -67,6 +67,7 @@ userInstances:
   idleTimeout: ${IDLE_TIMEOUT:-30m}
 services:
   type: Slurm
+  ssh: { installKeys: true }
   slurm:
     monitorInterval: 2s
     machines:

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The one test command: on a fresh Debian 12 machine, as root, install and start what the tests need
-# (a real Slurm with slurmdbd, sudo, the service accounts, PostgreSQL), install the module, and run every
+# (a real Slurm with slurmdbd, sudo, the service accounts, PostgreSQL, sshd), install the module, and run every
 # test tier (unit, integration against real processes, sudo and users), the integration flows once per
 # networking mode (direct, then proxy). Ends with the failed tests, if any, and "N passed, N failed".
 set -euo pipefail
@@ -13,6 +13,8 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 bash "$D/cluster/slurm-up.sh"
 bash "$D/accounts.sh"
 bash "$D/install.sh"
+# The SSH key tests log in through a real sshd, which each test starts on a loopback port of its own.
+apt_install openssh-server
 UCIM_TEST_POSTGRES=$(bash "$D/postgres-up.sh")
 export UCIM_TEST_POSTGRES
 out=$(mktemp)

@@ -13,7 +13,8 @@ public sealed record ImConfig(
     InstanceOptions Instances,
     FileSystemOptions FileSystems,
     SlurmOptions Slurm,
-    ServerOptions? Server)
+    ServerOptions? Server,
+    SshOptions Ssh)
 {
     public const string DefaultDirectory = "/etc/ucloud-im";
 
@@ -30,12 +31,14 @@ public sealed record ImConfig(
         var services = config.Section("services");
         var fileSystems = FileSystemOptions.None;
         var slurm = SlurmOptions.None;
+        var ssh = SshOptions.Defaults;
         if (services is not null)
         {
             var type = services.String("type") ?? "Slurm";
             if (type != "Slurm") throw services.Error("type", $"only Slurm is supported, got '{type}'");
             fileSystems = FileSystemOptions.Read(services.Section("fileSystems"));
             slurm = SlurmOptions.Read(services.Section("slurm"));
+            ssh = SshOptions.Read(services.Section("ssh"));
             services.Done();
         }
         config.Done();
@@ -54,7 +57,7 @@ public sealed record ImConfig(
                 YamlSection.Load(directory, "secrets", optional: true).Done();
             }
         }
-        return new ImConfig(directory, provider, gateway, instances, fileSystems, slurm, server);
+        return new ImConfig(directory, provider, gateway, instances, fileSystems, slurm, server, ssh);
     }
 
     /// <summary>server.yml and secrets.yml hold credentials: another user must not be able to read them.</summary>

@@ -4,7 +4,8 @@ namespace UcloudIm.Contracts;
 
 /// <summary>
 /// What the server hands a new user instance on its standard input (never on the command line, which
-/// every local user can read in /proc).
+/// every local user can read in /proc). <see cref="AuthorizedKeysFile"/>: where the user's UCloud SSH keys are
+/// installed, relative to the home folder; null when the provider does not install them.
 /// </summary>
 public sealed record InstanceBootstrap(
     string UcloudUsername,
@@ -20,7 +21,8 @@ public sealed record InstanceBootstrap(
     string? ServerSocket = null,
     uint? ServerUid = null,
     JobSettings? Jobs = null,
-    bool Terminals = false);
+    bool Terminals = false,
+    string? AuthorizedKeysFile = null);
 
 /// <summary>What an instance needs to submit jobs: the products, where job folders go, the account rule, the applications.</summary>
 public sealed record JobSettings(IReadOnlyList<JobProduct> Products, string JobFolder, string? AccountPattern, IReadOnlyList<JobApplication> Applications,

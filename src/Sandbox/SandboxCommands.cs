@@ -56,6 +56,7 @@ internal static class SandboxCommands
         root.Subcommands.Add(Download());
         root.Subcommands.Add(Upload());
         root.Subcommands.Add(TerminalCommand.Build(User, Url));
+        root.Subcommands.Add(SshKeys());
         return root;
     }
 
@@ -374,6 +375,27 @@ internal static class SandboxCommands
             return answer["status"]?.GetValue<int>() == 200 ? 0 : 1;
         }
         return Print(answer);
+    }
+
+    private static Command SshKeys()
+    {
+        var files = new Argument<string[]>("public-key-files") { Arity = ArgumentArity.ZeroOrMore, Description = "Public key files (.pub); none removes them all" };
+        var cmd = new Command("ssh-keys", "Set a user's SSH keys as they would in UCloud (all of them each time, as Core sends them): ssh-keys alice ~/.ssh/id_ed25519.pub")
+            { User, files, Url };
+        cmd.SetAction(async (p, ct) =>
+        {
+            var keys = new JsonArray();
+            foreach (var file in p.GetValue(files) ?? [])
+                keys.Add(new JsonObject { ["title"] = Path.GetFileName(file), ["key"] = (await File.ReadAllTextAsync(file, ct)).Trim() });
+            using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!) };
+            var response = await http.PostAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(User)!)}/ssh-keys",
+                new StringContent(new JsonObject { ["keys"] = keys }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), ct);
+            var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync(ct))!;
+            if (answer["status"]?.GetValue<int>() != 200) return Print(answer);
+            AnsiConsole.MarkupLineInterpolated($"[green]done[/]: {keys.Count} key(s) installed for {p.GetValue(User)}");
+            return 0;
+        });
+        return cmd;
     }
 
     private static int Print(JsonNode answer)

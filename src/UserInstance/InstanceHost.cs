@@ -143,6 +143,7 @@ public static class InstanceHost
         Jobs.JobEndpoints.MapInteractiveSessions(app, bootstrap, me);
         Jobs.FollowEndpoint.MapFollowEndpoint(app, bootstrap, me);
         Terminals.TerminalEndpoints.MapTerminalEndpoints(app, bootstrap, me, log);
+        Ssh.SshKeyEndpoints.MapSshKeyEndpoints(app, bootstrap, me, log);
         Log.Started(log, me.Name, me.Uid, bootstrap.UcloudUsername);
         return app;
     }

@@ -29,6 +29,11 @@ internal static class EndUserEndpoints
 
     public sealed record UploadRequest(string Path, string? Type, string? ConflictPolicy);
 
+    /// <summary>The user's SSH keys as they now are in UCloud (every call names them all, as Core sends them all).</summary>
+    public sealed record SshKeysRequest(List<SshKeyInput> Keys);
+
+    public sealed record SshKeyInput(string Title, string Key);
+
     public static void MapEndUserEndpoints(this IEndpointRouteBuilder app)
     {
         var sandbox = app.MapGroup("/sandbox");
@@ -157,6 +162,22 @@ internal static class EndUserEndpoints
         sandbox.MapPost("/users/{user}/terminal", async (string user, PathRequest body, ProviderCaller provider, StreamCaller streams, SandboxState state, CancellationToken ct) =>
             SessionsAnswer(await provider.InvokeAsync(user, HttpMethod.Post, "jobs/openTerminalInFolder",
                 new JsonObject { ["items"] = new JsonArray(new JsonObject { ["folder"] = body.Path }) }.ToJsonString(), ct), user, state, streams));
+        // The user adds or removes an SSH key in UCloud: Core sends the provider all of the user's keys.
+        sandbox.MapPost("/users/{user}/ssh-keys", async (string user, SshKeysRequest body, ProviderCaller provider, CancellationToken ct) =>
+        {
+            var keys = new JsonArray();
+            var index = 0;
+            foreach (var k in body.Keys ?? [])
+            {
+                keys.Add(new JsonObject
+                {
+                    ["id"] = $"{++index}", ["owner"] = user, ["createdAt"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(),
+                    ["fingerprint"] = Fingerprint(k.Key), ["specification"] = new JsonObject { ["title"] = k.Title, ["key"] = k.Key },
+                });
+            }
+            return Answer(await provider.InvokeAsync(user, HttpMethod.Post, "ssh/keyUploaded",
+                new JsonObject { ["username"] = user, ["allKeys"] = keys }.ToJsonString(), ct));
+        });
         sandbox.MapGet("/users/{user}/tasks", (string user, TaskBoard board) => TypedResults.Ok(board.Of(user)));
         sandbox.MapPost("/users/{user}/tasks/{id}/cancel", async (string user, string id, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsync(user, HttpMethod.Post, "tasks/pauseOrCancel",
@@ -186,6 +207,16 @@ internal static class EndUserEndpoints
                 ["oldId"] = body.From, ["newId"] = body.To, ["resolvedOldCollection"] = DriveOf(state, body.From),
                 ["resolvedNewCollection"] = DriveOf(state, body.To), ["conflictPolicy"] = body.ConflictPolicy ?? defaultPolicy,
             }), ct)));
+
+    /// <summary>OpenSSH's SHA256 fingerprint of a key's blob, as Core shows it; empty for text that is not a key.</summary>
+    private static string Fingerprint(string key)
+    {
+        var parts = key.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var blob = new byte[key.Length];
+        return parts.Length >= 2 && Convert.TryFromBase64String(parts[1], blob, out var n)
+            ? "SHA256:" + Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(blob.AsSpan(0, n))).TrimEnd('=')
+            : "";
+    }
 
     private static string Items(JsonObject item) => new JsonObject { ["items"] = new JsonArray(item) }.ToJsonString();
 

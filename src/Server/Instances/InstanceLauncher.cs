@@ -25,7 +25,8 @@ internal sealed partial class InstanceLauncher(ImConfig config, ServiceAccounts 
         var bootstrap = new InstanceBootstrap(ucloudUsername, config.Provider.Id, accounts.GatewayUid, options.MinimumUid,
             config.Provider.InstanceSocketDirectory, secret, config.Provider.SelfPublic.ToUri().ToString().TrimEnd('/'),
             Convert.ToBase64String(linkKeys.For(user.Uid)), (long)options.DownloadLinkLifetime.TotalSeconds,
-            (long)options.UploadLinkLifetime.TotalSeconds, config.Provider.ServerSocket, ProcessIdentity.EffectiveUid, jobs, options.Terminals);
+            (long)options.UploadLinkLifetime.TotalSeconds, config.Provider.ServerSocket, ProcessIdentity.EffectiveUid, jobs, options.Terminals,
+            config.Ssh.InstallKeys ? config.Ssh.AuthorizedKeysFile : null);
 
         // Not CommandRunner.RunAsync: this process outlives the call, and we keep its stdin open.
         var process = new Process { StartInfo = CommandRunner.StartInfo(file, args), EnableRaisingEvents = true };

@@ -12,13 +12,14 @@ namespace UcloudIm.UserInstance.Jobs;
 /// </summary>
 internal static class RequestJson
 {
-    public static async Task<JsonArray> ItemsAsync(HttpRequest request, CancellationToken ct)
-    {
+    public static async Task<JsonArray> ItemsAsync(HttpRequest request, CancellationToken ct) =>
+        (await ObjectAsync(request, ct))["items"] as JsonArray ?? throw ImException.BadRequest("The request has no items (a JSON array)");
+
+    /// <summary>The body, which must be a JSON object.</summary>
+    public static async Task<JsonObject> ObjectAsync(HttpRequest request, CancellationToken ct) =>
         // A name given twice is refused while parsing (a 400 from WireErrors), not left for a JsonObject to throw on.
-        var body = await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }, cancellationToken: ct) as JsonObject
+        await JsonNode.ParseAsync(request.Body, documentOptions: new JsonDocumentOptions { AllowDuplicateProperties = false }, cancellationToken: ct) as JsonObject
             ?? throw ImException.BadRequest("The request body is not a JSON object");
-        return body["items"] as JsonArray ?? throw ImException.BadRequest("The request has no items (a JSON array)");
-    }
 
     /// <summary>The node as an object; <paramref name="what"/> names it in the error ("A job", "The job's specification").</summary>
     public static JsonObject Object(JsonNode? node, string what) =>

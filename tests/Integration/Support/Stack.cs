@@ -198,6 +198,7 @@ public sealed class Stack : IAsyncLifetime
           downloadLinkLifetime: {LinkLifetime.TotalSeconds}s
         services:
           type: Slurm
+          ssh: {"{"} installKeys: true {"}"}
           slurm:
             monitorInterval: 1s
             maxTimeLimit: 2h

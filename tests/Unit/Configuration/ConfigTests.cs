@@ -89,6 +89,24 @@ public sealed class ConfigTests : IDisposable
         Assert.Equal("userInstances.executable", Assert.Throws<ConfigException>(() => ImConfig.Load(_dir, ConfigReader.Gateway)).Key);
     }
 
+    [Fact]
+    public void Ssh_keys_are_installed_only_when_asked_and_only_into_a_file_under_the_home_folder()
+    {
+        Write("config.yml", Minimal);
+        Assert.Equal(new SshOptions(false, ".ssh/authorized_keys"), ImConfig.Load(_dir, ConfigReader.Gateway).Ssh);
+
+        Write("config.yml", Minimal + "\nservices:\n  ssh: { installKeys: true, authorizedKeysFile: .ssh/authorized_keys.ucloud }\n");
+        Assert.Equal(new SshOptions(true, ".ssh/authorized_keys.ucloud"), ImConfig.Load(_dir, ConfigReader.Gateway).Ssh);
+
+        foreach (var bad in new[] { "/etc/ssh/keys", "../bob/.ssh/authorized_keys", ".ssh//keys", ".ssh/" })
+        {
+            Write("config.yml", Minimal + $"\nservices:\n  ssh: {{ installKeys: true, authorizedKeysFile: \"{bad}\" }}\n");
+            Assert.Equal("services.ssh.authorizedKeysFile", Assert.Throws<ConfigException>(() => ImConfig.Load(_dir, ConfigReader.Gateway)).Key);
+        }
+        Write("config.yml", Minimal + "\nservices:\n  ssh: { enabled: true }\n");
+        Assert.Equal("services.ssh.enabled", Assert.Throws<ConfigException>(() => ImConfig.Load(_dir, ConfigReader.Gateway)).Key);
+    }
+
     [Theory]
     [InlineData("500ms", 500)]
     [InlineData("10s", 10_000)]
