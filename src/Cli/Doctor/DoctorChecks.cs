@@ -61,6 +61,7 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
         findings.Add(await CheckServerAsync(config, ct));
         findings.Add(await CheckSlurmAsync(ct));
         findings.Add(await CheckTerminalsAsync(config, ct));
+        if (config.Ssh.InstallKeys) findings.Add(await CheckSshAsync(config.Ssh, ct));
         return findings;
     }
 
@@ -194,6 +195,35 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
             ? new("terminals", true, $"folder and job terminals; {versionLine} (job terminals are srun --overlap steps)")
             : new("terminals", false, $"{versionLine} has no srun --overlap (Slurm 20.11 and later): a job terminal would wait for resources its job holds",
                 "upgrade Slurm, or turn terminals off with userInstances.terminals: false");
+    }
+
+    /// <summary>Installed keys are of use only if sshd reads the file they go to: its effective configuration says.</summary>
+    private async Task<Finding> CheckSshAsync(SshOptions ssh, CancellationToken ct)
+    {
+        try
+        {
+            var r = await runner.RunAsync(new ExternalCommand("sshd", ["-T"]) { Timeout = TimeSpan.FromSeconds(15) }, ct);
+            return SshFinding(r.Succeeded ? r.Stdout : null, ssh);
+        }
+        catch (CommandFailedException)
+        {
+            return SshFinding(null, ssh);
+        }
+    }
+
+    /// <summary>From `sshd -T` (its effective configuration, one lower-case keyword and value per line), or null when there is no sshd here.</summary>
+    internal static Finding SshFinding(string? sshdT, SshOptions ssh)
+    {
+        if (sshdT is null)
+            return new("ssh keys", true, $"installed into ~/{ssh.AuthorizedKeysFile}; no sshd on this node: the login nodes' AuthorizedKeysFile must include it");
+        string? Value(string keyword) => sshdT.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => l.StartsWith(keyword + " ", StringComparison.Ordinal))?[(keyword.Length + 1)..];
+        if (Value("pubkeyauthentication") == "no")
+            return new("ssh keys", false, "sshd here has PubkeyAuthentication no: installed keys log nobody in", "set PubkeyAuthentication yes in sshd_config, or services.ssh.installKeys: false");
+        var files = (Value("authorizedkeysfile") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return files.Any(f => f == ssh.AuthorizedKeysFile || f == "%h/" + ssh.AuthorizedKeysFile)
+            ? new("ssh keys", true, $"installed into ~/{ssh.AuthorizedKeysFile}, which sshd reads (AuthorizedKeysFile {string.Join(' ', files)})")
+            : new("ssh keys", false, $"installed into ~/{ssh.AuthorizedKeysFile}, but sshd reads only {(files.Length == 0 ? "no file" : string.Join(' ', files))}",
+                $"add {ssh.AuthorizedKeysFile} to AuthorizedKeysFile in sshd_config, or set services.ssh.authorizedKeysFile to a file it reads");
     }
 
     private async Task<Finding> CheckSlurmAsync(CancellationToken ct)
