@@ -24,6 +24,8 @@ internal static partial class SshKeyEndpoints
     /// <summary>A larger authorized_keys file is not one we should rewrite.</summary>
     private const long MaxFileSize = 1 << 20;
 
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     /// <summary>One rewrite at a time: two calls close together must not lose each other's file.</summary>
     private static readonly SemaphoreSlim Writing = new(1, 1);
 
@@ -89,7 +91,15 @@ internal static partial class SshKeyEndpoints
             if (File.Exists(target))
             {
                 if (new FileInfo(target).Length > MaxFileSize) throw new ImException(409, $"{path} is larger than {MaxFileSize / 1024} KiB; it was left as it is", "CONFLICT");
-                existing = File.ReadAllText(target, Encoding.UTF8);
+                // Strictly: a byte that is not UTF-8 would come back as U+FFFD, and the user's lines must come back as they were.
+                try
+                {
+                    existing = StrictUtf8.GetString(File.ReadAllBytes(target));
+                }
+                catch (DecoderFallbackException)
+                {
+                    throw new ImException(409, $"{path} is not UTF-8 text; it was left as it is", "CONFLICT");
+                }
                 // Kept, less what sshd's StrictModes refuses (group or others writing).
                 mode = File.GetUnixFileMode(target) & ~(UnixFileMode.GroupWrite | UnixFileMode.OtherWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
             }

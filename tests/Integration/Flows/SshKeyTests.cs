@@ -29,7 +29,7 @@ public sealed class SshKeyTests(Stack stack) : IAsyncLifetime
         var alice = await stack.CreateUserAsync();
         var home = $"/home/{alice.LocalName}";
         // Her own file: a comment and a key of hers, 0644 (sshd accepts it), without a final newline.
-        var own = $"# my laptop\n{await PublicKeyAsync("own", "ed25519")}";
+        var own = $"# min bærbare\n{await PublicKeyAsync("own", "ed25519")}";
         await Shell.Ok("install", "-d", "-o", alice.LocalName, "-g", alice.LocalName, "-m", "0700", $"{home}/.ssh");
         await File.WriteAllTextAsync($"{home}/.ssh/authorized_keys", own, TestContext.Current.CancellationToken);
         await Shell.Ok("chown", $"{alice.LocalName}:{alice.LocalName}", $"{home}/.ssh/authorized_keys");
@@ -124,6 +124,16 @@ public sealed class SshKeyTests(Stack stack) : IAsyncLifetime
             Assert.Contains(problem, refused.Body!["why"]!.ToString());
         }
         Assert.False(Directory.Exists($"/home/{carol.LocalName}/.ssh"));
+
+        // Her own file holds a byte that is not UTF-8 (a Latin-1 comment): it is left as it was, not "repaired".
+        byte[] latin1 = [.. "# b"u8, 0xE6, .. "rbar\n"u8];
+        await Shell.Ok("install", "-d", "-o", carol.LocalName, "-g", carol.LocalName, "-m", "0700", $"/home/{carol.LocalName}/.ssh");
+        await File.WriteAllBytesAsync($"/home/{carol.LocalName}/.ssh/authorized_keys", latin1, TestContext.Current.CancellationToken);
+        await Shell.Ok("chown", $"{carol.LocalName}:{carol.LocalName}", $"/home/{carol.LocalName}/.ssh/authorized_keys");
+        var notText = await UploadAsync(carol, ("Good", rsa));
+        Assert.Equal(409, notText.Status);
+        Assert.Contains("is not UTF-8 text", notText.Body!["why"]!.ToString());
+        Assert.Equal(latin1, await File.ReadAllBytesAsync($"/home/{carol.LocalName}/.ssh/authorized_keys", TestContext.Current.CancellationToken));
 
         // Core names the user the keys are for; keys for someone else never reach this user's file.
         using var request = new HttpRequestMessage(HttpMethod.Post, $"/ucloud/{Stack.ProviderId}/ssh/keyUploaded")
