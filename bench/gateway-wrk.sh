@@ -7,10 +7,13 @@
 #      relay and the proxy-mode tunnel. Target: tunnel >= 0.5x direct.
 #   Beside each: the CPU time per request of the process that does that row's work (the upstream's and the
 #   proxy's nginx workers are separate instances for that), so a ratio can be read as cost, not only speed.
-#   bash bench/gateway-wrk.sh      (as root; restarts the dev stack; DURATION=10s WARMUP=15s CONNECTIONS=32)
-# Each path gets the same warm-up before it is measured. 15 s, because .NET's tiered JIT (with PGO) takes
-# that long to settle under load: with 3 s the freshly started gateway measured 0.24-0.34x nginx and the
-# tunnel 0.26-0.29x direct, with 15 s 0.42-0.50x and 0.60-0.75x. The figures are the long-running service's.
+#   bash bench/gateway-wrk.sh      (as root; restarts the dev stack; DURATION=10s WARMUP=30s CONNECTIONS=32)
+# Each path gets the same warm-up before it is measured: 30 s, because .NET's tiered JIT (with PGO) takes
+# about that long to settle under load on 2 busy cores. With 3 s the freshly started gateway measured
+# 0.24-0.34x nginx. On one day, runs taken in turns: 15 s gave 0.33-0.36x (236-249 us/req), 30 s 0.44-0.52x
+# (159-166 us/req). After 10 s of load perf still found the JIT's background thread in a quarter of the
+# gateway's samples; the number of compiled methods stops growing at about 30 s. nginx needs none, but gets
+# the same. The figures are the long-running service's.
 set -euo pipefail
 LOG_TAG=bench
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -113,7 +116,7 @@ curl -sf --cacert "$CONFIG/tls/fullchain.pem" "https://127.0.0.1:$TLS$DL" >/dev/
 HZ=$(getconf CLK_TCK)
 measure() {
   local pids=$1 t0; shift
-  wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-15s}" "$@" >/dev/null 2>&1 || true
+  wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-30s}" "$@" >/dev/null 2>&1 || true
   # shellcheck disable=SC2086
   t0=$(cpu_ticks $pids)
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" >"$WORK/wrk.out" 2>&1 || true
