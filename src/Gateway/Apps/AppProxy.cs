@@ -8,6 +8,7 @@ using UcloudIm.Configuration;
 using UcloudIm.Contracts;
 using UcloudIm.Gateway.Forwarding;
 using UcloudIm.Gateway.ServerLink;
+using UcloudIm.Hosting;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace UcloudIm.Gateway.Apps;
@@ -45,15 +46,10 @@ public sealed partial class AppProxy(AppOptions? apps, string providerId, Server
 
     private readonly ConcurrentDictionary<string, (AppTarget Target, DateTimeOffset Until)> _sessions = new(StringComparer.Ordinal);
 
+    private readonly AppsDomain? _appsDomain = apps is null ? null : new AppsDomain(apps.Domain);
+
     /// <summary>The app domain a Host names (one label under the apps domain), or null.</summary>
-    public string? DomainOf(HostString host)
-    {
-        if (apps is null) return null;
-        var name = host.Host.ToLowerInvariant();
-        var suffix = "." + apps.Domain;
-        if (!name.EndsWith(suffix, StringComparison.Ordinal) || name.Length == suffix.Length) return null;
-        return name[..^suffix.Length].Contains('.') ? null : name;
-    }
+    public string? DomainOf(HostString host) => _appsDomain?.HostOf(host.Host);
 
     public async Task InvokeAsync(HttpContext context, string domain)
     {

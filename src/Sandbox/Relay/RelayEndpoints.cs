@@ -85,14 +85,11 @@ public static class RelayEndpoints
     /// </summary>
     public static void UseRelayApps(this IApplicationBuilder app, string domain)
     {
-        var suffix = "." + domain.Trim('.').ToLowerInvariant();
+        var apps = new AppsDomain(domain);
         app.Use((context, next) =>
-        {
-            var host = context.Request.Host.Host.ToLowerInvariant();
-            return host.EndsWith(suffix, StringComparison.Ordinal) && host.Length > suffix.Length && !host[..^suffix.Length].Contains('.')
+            apps.HostOf(context.Request.Host.Host) is not null
                 ? DownTheTunnelAsync(context, context.RequestServices.GetRequiredService<IHttpForwarder>(), context.RequestServices.GetRequiredService<HttpMessageInvoker>())
-                : next(context);
-        });
+                : next(context));
     }
 
     private static async Task DownTheTunnelAsync(HttpContext context, IHttpForwarder forwarder, HttpMessageInvoker tunnel)
