@@ -33,6 +33,10 @@ internal static class RequestJson
         _ => throw ImException.BadRequest($"'{name}' is not a JSON object"),
     };
 
+    /// <summary>A string member, or null when it is absent or not a string.</summary>
+    public static string? OptionalString(JsonObject? parent, string name) =>
+        parent?[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
     /// <summary>A whole number in [min, max], or <paramref name="fallback"/> when absent or null.</summary>
     public static long Integer(JsonObject? parent, string name, long fallback, long min, long max)
     {

@@ -36,7 +36,7 @@ internal static partial class SshKeyEndpoints
             var relative = bootstrap.AuthorizedKeysFile
                 ?? throw ImException.BadRequest("This provider does not install SSH keys (services.ssh.installKeys is off); ask its administrators how to log in with a key");
             var body = await RequestJson.ObjectAsync(context.Request, context.RequestAborted);
-            var username = body["username"] is JsonValue u && u.TryGetValue<string>(out var name) ? name : null;
+            var username = RequestJson.OptionalString(body, "username");
             if (username != bootstrap.UcloudUsername)
                 throw ImException.BadRequest($"The keys are for '{username}', but this is the instance of '{bootstrap.UcloudUsername}'");
             var keys = Keys(body);
@@ -66,8 +66,8 @@ internal static partial class SshKeyEndpoints
             var key = RequestJson.Object(node, "A key");
             var id = key["id"]?.ToString() ?? "";
             var spec = RequestJson.OptionalObject(key, "specification") ?? throw ImException.BadRequest($"Key '{id}' has no specification");
-            var title = spec["title"] is JsonValue t && t.TryGetValue<string>(out var s) ? s : "";
-            var text = spec["key"] is JsonValue k && k.TryGetValue<string>(out var kt) ? kt : throw ImException.BadRequest($"Key '{id}' ({title}) has no key text");
+            var title = RequestJson.OptionalString(spec, "title") ?? "";
+            var text = RequestJson.OptionalString(spec, "key") ?? throw ImException.BadRequest($"Key '{id}' ({title}) has no key text");
             var normalized = AuthorizedKeys.Normalize(text, out var problem) ?? throw ImException.BadRequest($"Key '{id}' ({title}) {problem}");
             keys.Add((normalized, title));
         }
