@@ -23,6 +23,7 @@ internal static class CliCommands
     {
         var root = new RootCommand("Administer the UCloud integration module for Slurm") { ConfigDir };
         root.Subcommands.Add(UserCommands.Build(Connect));
+        root.Subcommands.Add(Projects.ProjectCommands.Build(Connect));
         root.Subcommands.Add(Status());
         root.Subcommands.Add(Instances());
         root.Subcommands.Add(DoctorCommand());

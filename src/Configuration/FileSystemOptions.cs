@@ -1,28 +1,47 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 
 namespace UcloudIm.Configuration;
 
-/// <summary>
-/// Where a user's drive lives: <c>services.fileSystems.&lt;category&gt;.driveLocators.&lt;name&gt;</c>. Only User
-/// locators with a pattern are supported so far; anything else is refused at start rather than ignored.
-/// </summary>
-public sealed partial record DriveLocator(string Category, string Name, string Title, string Pattern, long FreeQuota)
+/// <summary>Whose drive a locator finds: each mapped user's, or each mapped project's.</summary>
+public enum DriveEntity
 {
-    /// <summary>The drive's folder for a user, or null when a value would make the path unclean.</summary>
-    public string? PathFor(string localUsername, string ucloudUsername, uint uid)
+    User,
+    Project,
+}
+
+/// <summary>
+/// Where a drive lives: <c>services.fileSystems.&lt;category&gt;.driveLocators.&lt;name&gt;</c>. User locators give each
+/// mapped user a drive; Project locators give each mapped project (a UCloud project ↔ Unix group) one. Script
+/// and MemberFiles locators are refused at start rather than ignored.
+/// </summary>
+public sealed partial record DriveLocator(string Category, string Name, string Title, string Pattern, long FreeQuota, DriveEntity Entity = DriveEntity.User)
+{
+    /// <summary>A user's drive folder, or null when a value would make the path unclean (or this is a Project locator).</summary>
+    public string? PathFor(string localUsername, string ucloudUsername, uint uid) => Entity != DriveEntity.User ? null : Substitute(new()
     {
-        var values = new Dictionary<string, string>
-        {
-            ["localUsername"] = localUsername, ["ucloudUsername"] = ucloudUsername, ["uid"] = uid.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["locatorName"] = Name, ["categoryName"] = Category,
-        };
+        ["localUsername"] = localUsername, ["ucloudUsername"] = ucloudUsername, ["uid"] = uid.ToString(CultureInfo.InvariantCulture),
+    });
+
+    /// <summary>A project's drive folder, or null when a value would make the path unclean (or this is a User locator).</summary>
+    public string? PathForProject(string localGroupName, string ucloudProjectId, uint gid) => Entity != DriveEntity.Project ? null : Substitute(new()
+    {
+        ["localGroupName"] = localGroupName, ["ucloudProjectId"] = ucloudProjectId, ["gid"] = gid.ToString(CultureInfo.InvariantCulture),
+    });
+
+    private string? Substitute(Dictionary<string, string> values)
+    {
+        values["locatorName"] = Name;
+        values["categoryName"] = Category;
         // A value that could climb or split the path is never substituted.
         if (values.Values.Any(v => v.Length == 0 || v is "." or ".." || v.Contains('/') || v.Any(char.IsControl))) return null;
         var path = Variable().Replace(Pattern, m => values[m.Groups[1].Value]);
         return path.Split('/').Any(p => p is "." or "..") ? null : path;
     }
 
-    internal static readonly string[] Variables = ["localUsername", "ucloudUsername", "uid", "locatorName", "categoryName"];
+    internal static string[] VariablesOf(DriveEntity entity) => entity == DriveEntity.User
+        ? ["localUsername", "ucloudUsername", "uid", "locatorName", "categoryName"]
+        : ["localGroupName", "ucloudProjectId", "gid", "locatorName", "categoryName"];
 
     [GeneratedRegex(@"#\{([A-Za-z]+)\}")]
     internal static partial Regex Variable();
@@ -32,6 +51,10 @@ public sealed partial record DriveLocator(string Category, string Name, string T
 public sealed record FileSystemOptions(IReadOnlyList<string> Categories, IReadOnlyList<DriveLocator> Locators)
 {
     public static readonly FileSystemOptions None = new([], []);
+
+    public IEnumerable<DriveLocator> UserLocators => Locators.Where(l => l.Entity == DriveEntity.User);
+
+    public IEnumerable<DriveLocator> ProjectLocators => Locators.Where(l => l.Entity == DriveEntity.Project);
 
     internal static FileSystemOptions Read(YamlSection? s)
     {
@@ -46,21 +69,26 @@ public sealed record FileSystemOptions(IReadOnlyList<string> Categories, IReadOn
             foreach (var name in all.Keys())
             {
                 var l = all.RequiredSection(name);
-                var entity = l.String("entity") ?? "User";
-                if (entity != "User") throw l.Error("entity", $"only User locators are supported so far, got '{entity}'");
+                var entity = l.String("entity") switch
+                {
+                    null or "User" => DriveEntity.User,
+                    "Project" => DriveEntity.Project,
+                    var other => throw l.Error("entity", $"must be User or Project, got '{other}' (MemberFiles is not supported)"),
+                };
                 if (l.Has("script")) throw l.Error("script", "script locators are not supported yet; use pattern");
                 var pattern = l.RequiredString("pattern");
                 if (!pattern.StartsWith('/')) throw l.Error("pattern", "must be an absolute path");
-                foreach (System.Text.RegularExpressions.Match m in DriveLocator.Variable().Matches(pattern))
+                var allowed = DriveLocator.VariablesOf(entity);
+                foreach (Match m in DriveLocator.Variable().Matches(pattern))
                 {
-                    if (!DriveLocator.Variables.Contains(m.Groups[1].Value))
-                        throw l.Error("pattern", $"unknown variable #{{{m.Groups[1].Value}}}; use {string.Join(", ", DriveLocator.Variables.Select(v => "#{" + v + "}"))}");
+                    if (!allowed.Contains(m.Groups[1].Value))
+                        throw l.Error("pattern", $"unknown variable #{{{m.Groups[1].Value}}} for a {entity} locator; use {string.Join(", ", allowed.Select(v => "#{" + v + "}"))}");
                 }
                 var title = l.String("title") ?? name;
                 var quota = l.Int("freeQuota", -1, 0);
-                if (quota < 0) throw l.Error("freeQuota", "is required for User locators");
+                if (quota < 0 && entity == DriveEntity.User) throw l.Error("freeQuota", "is required for User locators");
                 l.Done();
-                locators.Add(new DriveLocator(category, name, title, pattern, quota));
+                locators.Add(new DriveLocator(category, name, title, pattern, Math.Max(quota, 0), entity));
             }
             all.Done();
             c.Done();

@@ -22,10 +22,19 @@ public sealed record SlurmOptions(
     string Scontrol,
     TimeSpan MaxTimeLimit,
     TimeSpan? OutsideJobsInterval,
-    string Srun = "srun")
+    string Srun = "srun",
+    string? ProjectAccountPattern = SlurmOptions.DefaultProjectAccountPattern)
 {
     public static readonly SlurmOptions None = new([], "ucloud-jobs", null, TimeSpan.FromSeconds(5), "squeue", "sacct", "sbatch", "scancel", "scontrol",
         TimeSpan.FromDays(7), TimeSpan.FromSeconds(30));
+
+    public const string DefaultProjectAccountPattern = "#{localGroupName}";
+
+    /// <summary>The Slurm account of a project's jobs, or null for the user's default account.</summary>
+    public string? ProjectAccountFor(string localGroupName, string ucloudProjectId, uint gid) => ProjectAccountPattern?
+        .Replace("#{localGroupName}", localGroupName, StringComparison.Ordinal)
+        .Replace("#{ucloudProjectId}", ucloudProjectId, StringComparison.Ordinal)
+        .Replace("#{gid}", gid.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 
     public IEnumerable<ComputeProduct> Products => Machines.SelectMany(m => m.Products);
 
@@ -64,8 +73,20 @@ public sealed record SlurmOptions(
             s.String("squeue") ?? "squeue", s.String("sacct") ?? "sacct", s.String("sbatch") ?? "sbatch", s.String("scancel") ?? "scancel",
             s.String("scontrol") ?? "scontrol", s.Duration("maxTimeLimit", None.MaxTimeLimit, TimeSpan.FromMinutes(1)),
             s.String("outsideJobsInterval") is "off" ? null : s.Duration("outsideJobsInterval", None.OutsideJobsInterval!.Value, TimeSpan.FromMilliseconds(200)),
-            s.String("srun") ?? "srun");
+            s.String("srun") ?? "srun", ProjectAccount(s));
         s.Done();
         return o;
+    }
+
+    private static string? ProjectAccount(YamlSection s)
+    {
+        var pattern = s.String("projectAccountPattern") ?? DefaultProjectAccountPattern;
+        if (pattern == "none") return null;
+        foreach (System.Text.RegularExpressions.Match m in DriveLocator.Variable().Matches(pattern))
+        {
+            if (m.Groups[1].Value is not ("localGroupName" or "ucloudProjectId" or "gid"))
+                throw s.Error("projectAccountPattern", $"unknown variable #{{{m.Groups[1].Value}}}; use #{{localGroupName}}, #{{ucloudProjectId}} or #{{gid}} (or none)");
+        }
+        return pattern;
     }
 }

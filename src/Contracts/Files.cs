@@ -2,7 +2,7 @@ namespace UcloudIm.Contracts;
 
 public sealed record ProductReference(string Id, string Category, string Provider);
 
-public sealed record ResourceOwner(string CreatedBy, string? Project = null);
+public sealed record ResourceOwner(string? CreatedBy, string? Project = null);
 
 public sealed record DriveSpecification(string? Title = null, ProductReference? Product = null);
 

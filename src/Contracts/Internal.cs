@@ -38,11 +38,14 @@ public sealed record JobAppInterface(string Kind, int? Port);
 
 public sealed record JobAppParameter(string Name, string Type, bool Optional, string? Default, double? Min, double? Max, IReadOnlyList<string>? Options);
 
-/// <summary>An instance tells the server about a job it submitted, so the monitor follows it.</summary>
-public sealed record TrackJobRequest(string CoreJobId, long SlurmId);
+/// <summary>
+/// An instance tells the server about a job it submitted, so the monitor follows it. The job's folder (and
+/// project) are kept for its later calls (follow, open), which then need not work them out again.
+/// </summary>
+public sealed record TrackJobRequest(string CoreJobId, long SlurmId, string? Folder = null, string? ProjectId = null);
 
 /// <summary>A followed job's state as the monitor last saw it.</summary>
-public sealed record JobStateView(string CoreJobId, long SlurmId, string State);
+public sealed record JobStateView(string CoreJobId, long SlurmId, string State, string? Folder = null);
 
 /// <summary>An instance asks the server to give its user's job more time (the server has Slurm operator rights).</summary>
 public sealed record ExtendJobRequest(long SlurmId, long Minutes);
@@ -84,6 +87,19 @@ public sealed record UserMapping(string UcloudUsername, string LocalUsername, ui
 public sealed record AddUserRequest(string UcloudUsername, string LocalUsername);
 
 public sealed record RemoveUserRequest(string UcloudUsername);
+
+/// <summary>A UCloud project ↔ Unix group mapping, as the CLI sees it, with the project's drive folders here.</summary>
+public sealed record ProjectMappingView(string UcloudProjectId, string Title, string LocalGroup, uint Gid, long CreatedAt, IReadOnlyList<string> Drives);
+
+public sealed record AddProjectRequest(string UcloudProjectId, string LocalGroup, string? Title);
+
+public sealed record RemoveProjectRequest(string UcloudProjectId);
+
+/// <summary>
+/// What an instance needs to run a job in a project: the project's group, the Slurm account its jobs are
+/// charged to (null: the user's default), and the folder its job folders go in (null: the user's home).
+/// </summary>
+public sealed record ProjectWorkspace(string UcloudProjectId, string LocalGroup, uint Gid, string? Account, string? Folder);
 
 public sealed record InstanceInfo(string UcloudUsername, uint Uid, int SudoPid, long StartedAt, long LastActivityAt, int Restarts);
 

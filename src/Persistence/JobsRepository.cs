@@ -2,7 +2,8 @@ using Dapper;
 
 namespace UcloudIm.Persistence;
 
-public sealed record TrackedJob(string CoreId, long SlurmId, uint OwnerUid, string UcloudUsername, string State);
+/// <summary>A followed job. Folder is where its job folder is (null for jobs tracked before it was recorded, or submitted outside UCloud).</summary>
+public sealed record TrackedJob(string CoreId, long SlurmId, uint OwnerUid, string UcloudUsername, string State, string? Folder = null, string? ProjectId = null);
 
 public sealed record StateChange(string CoreId, string State, string Status);
 
@@ -14,19 +15,22 @@ public sealed record JobUpdate(long Seq, string CoreId, string State, string Sta
 /// </summary>
 public sealed class JobsRepository(Database db, TimeProvider time)
 {
+    private const string Columns = "core_id as CoreId, slurm_id as SlurmId, owner_uid as OwnerUid, ucloud_username as UcloudUsername, state as State, " +
+        "folder as Folder, project_id as ProjectId";
     private static readonly string[] Final = ["SUCCESS", "FAILURE", "EXPIRED"];
     private readonly SemaphoreSlim _seqLock = new(1, 1);
     private long _seq = -1;
 
-    public async Task TrackAsync(string coreId, long slurmId, uint ownerUid, string ucloudUsername, string status, CancellationToken ct)
+    public async Task TrackAsync(string coreId, long slurmId, uint ownerUid, string ucloudUsername, string status, string? folder, string? projectId,
+        CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         await using var c = await db.OpenAsync(ct);
         await using var tx = await c.BeginTransactionAsync(ct);
         var inserted = await c.ExecuteAsync(new CommandDefinition(
-            "insert into jobs (core_id, slurm_id, owner_uid, ucloud_username, state, submitted_at, updated_at) " +
-            "values (@coreId, @slurmId, @uid, @ucloudUsername, 'IN_QUEUE', @now, @now) on conflict (core_id) do nothing",
-            new { coreId, slurmId, uid = (long)ownerUid, ucloudUsername, now }, tx, cancellationToken: ct));
+            "insert into jobs (core_id, slurm_id, owner_uid, ucloud_username, state, submitted_at, updated_at, folder, project_id) " +
+            "values (@coreId, @slurmId, @uid, @ucloudUsername, 'IN_QUEUE', @now, @now, @folder, @projectId) on conflict (core_id) do nothing",
+            new { coreId, slurmId, uid = (long)ownerUid, ucloudUsername, now, folder, projectId }, tx, cancellationToken: ct));
         if (inserted == 1) await AddUpdate(c, tx, coreId, "IN_QUEUE", status, now, ct);
         else
         {
@@ -41,7 +45,7 @@ public sealed class JobsRepository(Database db, TimeProvider time)
     {
         await using var c = await db.OpenAsync(ct);
         var row = await c.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            "select core_id as CoreId, slurm_id as SlurmId, owner_uid as OwnerUid, ucloud_username as UcloudUsername, state as State from jobs where slurm_id = @slurmId",
+            $"select {Columns} from jobs where slurm_id = @slurmId",
             new { slurmId }, cancellationToken: ct));
         return row?.ToJob();
     }
@@ -61,8 +65,7 @@ public sealed class JobsRepository(Database db, TimeProvider time)
     {
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<Row>(new CommandDefinition(
-            "select core_id as CoreId, slurm_id as SlurmId, owner_uid as OwnerUid, ucloud_username as UcloudUsername, state as State " +
-            "from jobs where state not in ('SUCCESS', 'FAILURE', 'EXPIRED')", cancellationToken: ct))).Select(r => r.ToJob()).ToList();
+            $"select {Columns} from jobs where state not in ('SUCCESS', 'FAILURE', 'EXPIRED')", cancellationToken: ct))).Select(r => r.ToJob()).ToList();
     }
 
     /// <summary>
@@ -127,9 +130,9 @@ public sealed class JobsRepository(Database db, TimeProvider time)
         }
     }
 
-    private sealed record Row(string CoreId, long SlurmId, long OwnerUid, string UcloudUsername, string State)
+    private sealed record Row(string CoreId, long SlurmId, long OwnerUid, string UcloudUsername, string State, string? Folder, string? ProjectId)
     {
-        public TrackedJob ToJob() => new(CoreId, SlurmId, (uint)OwnerUid, UcloudUsername, State);
+        public TrackedJob ToJob() => new(CoreId, SlurmId, (uint)OwnerUid, UcloudUsername, State, Folder, ProjectId);
     }
 
     private sealed record UpdateRow(long Seq, string CoreId, string State, string Status, long CreatedAt);

@@ -32,7 +32,8 @@ internal static class JobCommands
         var product = new Option<string>("--product") { Required = true, Description = "A compute product (see products)" };
         var param = new Option<string[]>("--param") { Description = "name=value, repeatable", AllowMultipleArgumentsPerToken = false };
         var minutes = new Option<int>("--minutes") { DefaultValueFactory = _ => 10, Description = "Time limit" };
-        var run = new Command("run", "Start a job as an end-user: run alice shell --product standard-1 --param script='echo hi'") { user, app, url, product, param, minutes };
+        var project = new Option<string?>("--project") { Description = "Run it in this UCloud project (its id): charged to the project, in the project's drive" };
+        var run = new Command("run", "Start a job as an end-user: run alice shell --product standard-1 --param script='echo hi'") { user, app, url, product, param, minutes, project };
         run.SetAction(async (p, ct) =>
         {
             var parameters = new JsonObject();
@@ -45,6 +46,7 @@ internal static class JobCommands
             var answer = await PostAsync(p.GetValue(url)!, $"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/jobs", new JsonObject
             {
                 ["application"] = p.GetValue(app), ["product"] = p.GetValue(product), ["minutes"] = p.GetValue(minutes), ["parameters"] = parameters,
+                ["project"] = p.GetValue(project),
             }, ct);
             if (answer["status"]?.GetValue<int>() != 200)
             {

@@ -191,11 +191,13 @@ internal static class SandboxCommands
             return 0;
         });
         var user = new Argument<string>("user") { Description = "The UCloud user whose drives to list" };
-        var ls = new Command("ls", "The drives a user has (registered by the provider, or added here)") { user, Url };
+        var project = new Option<string?>("--project") { Description = "List this UCloud project's drives instead (its id)" };
+        var ls = new Command("ls", "The drives a user has (registered by the provider, or added here)") { user, Url, project };
         ls.SetAction(async (p, ct) =>
         {
             using var http = new HttpClient { BaseAddress = new Uri(p.GetValue(Url)!) };
-            var drives = JsonNode.Parse(await http.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/drives", ct))!.AsArray();
+            var query = p.GetValue(project) is { } id ? $"?project={Uri.EscapeDataString(id)}" : "";
+            var drives = JsonNode.Parse(await http.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/drives{query}", ct))!.AsArray();
             var table = new Table().AddColumns("id", "title", "category", "local path");
             foreach (var d in drives)
                 table.AddRow(Markup.Escape(d!["id"]!.GetValue<string>()), Markup.Escape(d["title"]!.GetValue<string>()),

@@ -67,6 +67,7 @@ public static partial class ServerHost
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(db);
         builder.Services.AddSingleton<ConnectionsRepository>();
+        builder.Services.AddSingleton<ProjectsRepository>();
         builder.Services.AddSingleton<TasksRepository>();
         builder.Services.AddSingleton(jobSettings);
         builder.Services.AddSingleton<JobsRepository>();
@@ -85,6 +86,7 @@ public static partial class ServerHost
         builder.Services.AddSingleton<InstanceManager>();
         builder.Services.AddHostedService<InstanceSupervisor>();
         builder.Services.AddSingleton<ConnectionService>();
+        builder.Services.AddSingleton<Projects.ProjectService>();
         builder.Services.AddSingleton<Drives.DriveRegistration>();
         builder.Services.AddHostedService<Drives.DriveSync>();
         builder.Services.AddHostedService<ProductRegistration>();

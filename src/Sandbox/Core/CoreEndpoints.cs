@@ -50,13 +50,13 @@ internal static class CoreEndpoints
             foreach (var item in items)
             {
                 var (id, existed) = state.Register(item!["providerGeneratedId"]!.GetValue<string>(), item["spec"]?["title"]?.GetValue<string>() ?? "Drive",
-                    item["createdBy"]!.GetValue<string>(), item["spec"]?["product"]?["category"]?.GetValue<string>() ?? "home");
+                    item["createdBy"]?.GetValue<string>(), item["spec"]?["product"]?["category"]?.GetValue<string>() ?? "home", item["project"]?.GetValue<string>());
                 allExisted &= existed;
                 ids.Add(new JsonObject { ["id"] = id });
             }
             var status = allExisted ? 409 : 200;
             log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "provider->core", "POST", ctx.Request.Path, status,
-                items.Count > 0 ? items[0]?["createdBy"]?.GetValue<string>() : null, body));
+                items.Count > 0 ? items[0]?["createdBy"]?.GetValue<string>() ?? items[0]?["project"]?.GetValue<string>() : null, body));
             if (allExisted)
             {
                 await WireErrors.WriteAsync(ctx, 409, "Already exists", "CONFLICT");

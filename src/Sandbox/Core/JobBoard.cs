@@ -10,12 +10,12 @@ public sealed class JobBoard
     // Ids that do not repeat when the sandbox restarts (a provider keeps the ids it was given).
     private long _next = DateTimeOffset.UtcNow.ToUnixTimeSeconds() * 100;
 
-    public JsonObject Create(string user, JsonObject specification)
+    public JsonObject Create(string user, JsonObject specification, string? project = null)
     {
         var id = Interlocked.Increment(ref _next).ToString(System.Globalization.CultureInfo.InvariantCulture);
         var job = new JsonObject
         {
-            ["id"] = id, ["owner"] = new JsonObject { ["createdBy"] = user, ["project"] = null },
+            ["id"] = id, ["owner"] = new JsonObject { ["createdBy"] = user, ["project"] = project },
             ["specification"] = specification, ["state"] = "IN_QUEUE", ["updates"] = new JsonArray(),
         };
         _jobs[id] = job;

@@ -5,7 +5,8 @@ using UcloudIm.Configuration;
 namespace UcloudIm.Sandbox.Core;
 
 /// <summary>A drive the sandbox's Core knows, with the local path the provider gave it.</summary>
-public sealed record SandboxDrive(string Id, string Title, string Owner, string LocalPath, string? ProviderGeneratedId = null, string Category = "home");
+/// <summary>A drive the sandbox's Core knows, with the local path the provider gave it. A project's drive has no owner but the project.</summary>
+public sealed record SandboxDrive(string Id, string Title, string? Owner, string LocalPath, string? ProviderGeneratedId = null, string Category = "home", string? Project = null);
 
 /// <summary>
 /// What the sandbox keeps on disk: Core's private key for this provider, the provider's refresh token, and
@@ -89,7 +90,7 @@ public sealed class SandboxState
     /// Core's drive registration: a new drive gets the next numeric id; one already registered (same
     /// providerGeneratedId) keeps its id and is reported as a conflict, as Core does.
     /// </summary>
-    public (string Id, bool Existed) Register(string providerGeneratedId, string title, string owner, string category)
+    public (string Id, bool Existed) Register(string providerGeneratedId, string title, string? owner, string category, string? project = null)
     {
         lock (_drivesLock)
         {
@@ -97,7 +98,7 @@ public sealed class SandboxState
             if (drives.FirstOrDefault(d => d.ProviderGeneratedId == providerGeneratedId) is { } known) return (known.Id, true);
             var id = (drives.Select(d => long.TryParse(d.Id, out var n) ? n : 0).DefaultIfEmpty(0).Max() + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
             var nl = providerGeneratedId.IndexOf('\n');
-            drives.Add(new SandboxDrive(id, title, owner, nl >= 0 ? providerGeneratedId[(nl + 1)..] : "", providerGeneratedId, category));
+            drives.Add(new SandboxDrive(id, title, owner, nl >= 0 ? providerGeneratedId[(nl + 1)..] : "", providerGeneratedId, category, project));
             File.WriteAllText(DrivesPath, JsonSerializer.Serialize(drives));
             return (id, false);
         }

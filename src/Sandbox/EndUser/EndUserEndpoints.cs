@@ -25,7 +25,8 @@ internal static class EndUserEndpoints
 
     public sealed record ExtendRequest(int Minutes);
 
-    public sealed record StartJobRequest(string Application, string? Version, string Product, Dictionary<string, string>? Parameters, int? Minutes, string? Name);
+    public sealed record StartJobRequest(string Application, string? Version, string Product, Dictionary<string, string>? Parameters, int? Minutes, string? Name,
+        string? Project = null);
 
     public sealed record UploadRequest(string Path, string? Type, string? ConflictPolicy);
 
@@ -121,7 +122,7 @@ internal static class EndUserEndpoints
                 ["parameters"] = parameters, ["replicas"] = 1, ["name"] = body.Name,
                 ["timeAllocation"] = new JsonObject { ["hours"] = 0, ["minutes"] = body.Minutes ?? 10, ["seconds"] = 0 },
             };
-            var job = jobs.Create(user, spec);
+            var job = jobs.Create(user, spec, body.Project);
             var answer = await provider.InvokeAsync(user, HttpMethod.Post, "jobs", new JsonObject { ["items"] = new JsonArray(job.DeepClone()) }.ToJsonString(), ct);
             if (answer.Status == 200 && JsonNode.Parse(answer.Body)?["responses"]?[0]?["id"]?.ToString() is { } pid) jobs.SetProviderId(job["id"]!.ToString(), pid);
             return Results.Json(new JsonObject
@@ -186,8 +187,9 @@ internal static class EndUserEndpoints
         // The user disconnects this provider in UCloud: Core tells the provider with integration/unlinked.
         sandbox.MapPost("/users/{user}/unlink", async (string user, ProviderCaller provider, CancellationToken ct) =>
             Answer(await provider.InvokeAsServiceAsync(HttpMethod.Post, "integration/unlinked", JsonSerializer.Serialize(new { username = user }), ct)));
-        sandbox.MapGet("/users/{user}/drives", (string user, SandboxState state) =>
-            TypedResults.Ok(state.Drives().Where(d => d.Owner == user).ToList()));
+        // The user's own drives; with ?project=, that project's (the sandbox keeps no project membership: the provider's group decides).
+        sandbox.MapGet("/users/{user}/drives", (string user, string? project, SandboxState state) =>
+            TypedResults.Ok(state.Drives().Where(d => project is null ? d.Owner == user && d.Project is null : d.Project == project).ToList()));
         sandbox.MapGet("/calls", (CallLog log) => TypedResults.Ok(log.All()));
     }
 
@@ -271,7 +273,7 @@ internal static class EndUserEndpoints
                 ["product"] = new JsonObject { ["id"] = drive.Category, ["category"] = drive.Category, ["provider"] = state.ProviderId },
             },
             ["providerGeneratedId"] = drive.ProviderGeneratedId ?? $"{state.ProviderId}-{drive.Owner}\n{drive.LocalPath}",
-            ["owner"] = new JsonObject { ["createdBy"] = drive.Owner, ["project"] = null },
+            ["owner"] = new JsonObject { ["createdBy"] = drive.Owner, ["project"] = drive.Project },
             ["createdAt"] = 0,
         };
     }

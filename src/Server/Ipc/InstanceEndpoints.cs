@@ -27,13 +27,17 @@ internal static class InstanceEndpoints
             TypedResults.Ok((await tasks.UnfinishedAsync((await CallerAsync(context, connections, instances, ct)).Uid, ct)).ToList()));
         // After sbatch, an instance hands its job to the monitor. The monitor reports it only while Slurm
         // says it is the caller's job (the uid is checked at every poll).
-        group.MapPost("/jobs", async (HttpContext context, TrackJobRequest body, JobsRepository jobs, Jobs.JobUpdateSender sender, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+        group.MapPost("/jobs", async (HttpContext context, TrackJobRequest body, JobsRepository jobs, Jobs.JobUpdateSender sender, Projects.ProjectService projects, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
         {
             var caller = await CallerAsync(context, connections, instances, ct);
             if (string.IsNullOrEmpty(body.CoreJobId) || body.CoreJobId.Length > 128 || body.SlurmId <= 0) throw ImException.BadRequest("A job needs Core's id and the Slurm id");
+            if (body.Folder is { } folder && (!folder.StartsWith('/') || folder.Length > 4096 || folder.Any(char.IsControl)))
+                throw ImException.BadRequest("A job's folder is an absolute path");
+            if (body.ProjectId is { } project) await projects.MemberProjectAsync(caller, project, ct);
             try
             {
-                await jobs.TrackAsync(body.CoreJobId, body.SlurmId, caller.Uid, caller.UcloudUsername, $"Submitted to the queue (Slurm id {body.SlurmId})", ct);
+                await jobs.TrackAsync(body.CoreJobId, body.SlurmId, caller.Uid, caller.UcloudUsername, $"Submitted to the queue (Slurm id {body.SlurmId})",
+                    body.Folder, body.ProjectId, ct);
             }
             catch (MappingConflictException e)
             {
@@ -48,7 +52,7 @@ internal static class InstanceEndpoints
             var caller = await CallerAsync(context, connections, instances, ct);
             var job = await jobs.FindBySlurmIdAsync(slurmId, ct);
             if (job is null || job.OwnerUid != caller.Uid) throw ImException.NotFound($"You have no job {slurmId} here");
-            return TypedResults.Ok(new JobStateView(job.CoreId, job.SlurmId, job.State));
+            return TypedResults.Ok(new JobStateView(job.CoreId, job.SlurmId, job.State, job.Folder));
         });
         group.MapPost("/jobs/extend", async (HttpContext context, ExtendJobRequest body, Jobs.JobExtension extension, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
         {
@@ -57,8 +61,11 @@ internal static class InstanceEndpoints
         });
         group.MapPost("/jobs/web", async (HttpContext context, WebEndpointRequest body, Apps.WebEndpoints web, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
             TypedResults.Ok(await web.RegisterAsync((await CallerAsync(context, connections, instances, ct)).Uid, body, ct)));
-        group.MapGet("/drives/{id}", async (HttpContext context, string id, Core.CoreClient core, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
-            TypedResults.Ok(await DriveAsync(await CallerAsync(context, connections, instances, ct), id, core, ct)));
+        group.MapGet("/drives/{id}", async (HttpContext context, string id, Core.CoreClient core, Projects.ProjectService projects, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+            TypedResults.Ok(await DriveAsync(await CallerAsync(context, connections, instances, ct), id, core, projects, ct)));
+        // A job in a project: its account and folder, for members of the project's group only.
+        group.MapGet("/projects/{id}", async (HttpContext context, string id, Projects.ProjectService projects, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+            TypedResults.Ok(await projects.WorkspaceAsync(await CallerAsync(context, connections, instances, ct), id, ct)));
         group.MapPost("/tasks/{id}/status", async (HttpContext context, string id, TaskStatusRequest body, TaskService tasks, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
         {
             await tasks.UpdateAsync((await CallerAsync(context, connections, instances, ct)).Uid, id, body, ct);
@@ -66,8 +73,8 @@ internal static class InstanceEndpoints
         });
     }
 
-    /// <summary>Drive lookups for calls that name only a path (streaming search): a user's own drives only.</summary>
-    private static async Task<Drive> DriveAsync(Connection caller, string id, Core.CoreClient core, CancellationToken ct)
+    /// <summary>Drive lookups for calls that name only a path (streaming search): the user's own drives, and those of projects whose group they are in.</summary>
+    private static async Task<Drive> DriveAsync(Connection caller, string id, Core.CoreClient core, Projects.ProjectService projects, CancellationToken ct)
     {
         Drive? drive;
         try
@@ -78,7 +85,12 @@ internal static class InstanceEndpoints
         {
             throw new ImException(503, "UCloud cannot be reached to look up this drive; try again shortly", "UNAVAILABLE");
         }
-        if (drive is null || drive.Owner?.CreatedBy != caller.UcloudUsername || drive.Owner.Project is not null)
+        if (drive?.Owner?.Project is { } project)
+        {
+            await projects.MemberProjectAsync(caller, project, ct);
+            return drive;
+        }
+        if (drive is null || drive.Owner?.CreatedBy != caller.UcloudUsername)
             throw ImException.NotFound($"No drive '{id}' of yours is known here");
         return drive;
     }

@@ -58,6 +58,14 @@ internal static class InternalEndpoints
             await connections.RemoveAsync(body.UcloudUsername, ct)
                 ? Results.Ok(new Empty())
                 : throw ImException.NotFound($"no mapping for UCloud user '{body.UcloudUsername}'"));
+        cli.MapGet("/projects", async (Projects.ProjectService projects, CancellationToken ct) =>
+            TypedResults.Ok(await projects.ListAsync(ct)));
+        cli.MapPost("/projects", async (AddProjectRequest body, Projects.ProjectService projects, CancellationToken ct) =>
+            TypedResults.Ok(await projects.AddAsync(body, ct)));
+        cli.MapPost("/projects/remove", async (RemoveProjectRequest body, Projects.ProjectService projects, CancellationToken ct) =>
+            await projects.RemoveAsync(body.UcloudProjectId, ct)
+                ? Results.Ok(new Empty())
+                : throw ImException.NotFound($"no mapping for project '{body.UcloudProjectId}'"));
         cli.MapPost("/instances/stop", async (UsernameRequest body, InstanceManager instances) =>
             await instances.StopAsync(body.Username, "stopped by an administrator")
                 ? Results.Ok(new Empty())

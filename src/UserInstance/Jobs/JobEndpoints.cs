@@ -110,7 +110,7 @@ internal static class JobEndpoints
                 var rank = (int)RequestJson.Integer(item, "rank", 0, 0, MaxNodes - 1);
                 // The server says whose job it is before anything is read; its folder is named by Core's id as the server knows it.
                 var tracked = await server.JobStateAsync(slurmId, context.RequestAborted);
-                var folder = Path.Combine(me.Home, settings.JobFolder, tracked.CoreJobId);
+                var folder = tracked.Folder ?? Path.Combine(me.Home, settings.JobFolder, tracked.CoreJobId);
                 if (type == "SHELL")
                 {
                     answers.Add((JsonNode)Terminals.TerminalEndpoints.OpenInJob(context, bootstrap, tracked, rank, folder, me));
@@ -188,13 +188,21 @@ internal static class JobEndpoints
         var nodes = (int)RequestJson.Integer(spec, "replicas", 1, 1, MaxNodes);
 
         string script;
+        var jobRoot = Path.Combine(me.Home, settings.JobFolder);
         try
         {
             var values = JobScript.Values(app, spec["parameters"] as JsonObject);
-            var folder = Path.Combine(me.Home, settings.JobFolder, coreId);
-            var account = settings.AccountPattern?.Replace("#{localUsername}", me.Name, StringComparison.Ordinal)
-                .Replace("#{ucloudUsername}", bootstrap.UcloudUsername, StringComparison.Ordinal);
-            if (account is not null) await CheckAssociationAsync(settings, me, account, runner, ct);
+            // A project's job runs in the project's drive and is charged to the project's account; the server
+            // answers only if our user is in the project's group.
+            var projectId = RequestJson.OptionalObject(job, "owner")?["project"]?.ToString();
+            var project = projectId is null ? null
+                : await (server ?? throw new ImException(503, "This instance cannot reach the server to look up the project", "UNAVAILABLE")).ProjectAsync(projectId, ct);
+            jobRoot = project is null ? Path.Combine(me.Home, settings.JobFolder) : Path.Combine(project.Folder ?? me.Home, settings.JobFolder);
+            var folder = Path.Combine(jobRoot, coreId);
+            var account = project is not null ? project.Account
+                : settings.AccountPattern?.Replace("#{localUsername}", me.Name, StringComparison.Ordinal)
+                    .Replace("#{ucloudUsername}", bootstrap.UcloudUsername, StringComparison.Ordinal);
+            if (account is not null) await CheckAssociationAsync(settings, me, account, project, runner, ct);
             script = JobScript.Header(coreId, product, account, nodes, limit, folder, app) + JobScript.Render(app, values) + "\n";
             Directory.CreateDirectory(folder, (UnixFileMode)0b111_111_000);
             await File.WriteAllTextAsync(Path.Combine(folder, "job.sbatch"), script, ct);
@@ -207,7 +215,7 @@ internal static class JobEndpoints
             try
             {
                 if (server is null) throw new HttpRequestException("no server channel");
-                await server.TrackJobAsync(new TrackJobRequest(coreId, slurmId), ct);
+                await server.TrackJobAsync(new TrackJobRequest(coreId, slurmId, folder, project?.UcloudProjectId), ct);
             }
             catch (Exception e) when (e is HttpRequestException or ImException)
             {
@@ -223,7 +231,7 @@ internal static class JobEndpoints
         }
         catch (UnauthorizedAccessException)
         {
-            throw ImException.Forbidden($"The job folder cannot be made in {Path.Combine(me.Home, settings.JobFolder)}: permission denied");
+            throw ImException.Forbidden($"The job folder cannot be made in {jobRoot}: permission denied");
         }
     }
 
@@ -232,13 +240,15 @@ internal static class JobEndpoints
     private const long MaxTimeParts = 10_000_000;
 
     /// <summary>The mapped account must be one of the user's associations (sacctmgr lower-cases account names).</summary>
-    private static async Task CheckAssociationAsync(JobSettings settings, UnixUser me, string account, CommandRunner runner, CancellationToken ct)
+    private static async Task CheckAssociationAsync(JobSettings settings, UnixUser me, string account, ProjectWorkspace? project, CommandRunner runner, CancellationToken ct)
     {
         var r = await runner.RunAsync(new ExternalCommand(settings.Sacctmgr, ["-n", "-P", "show", "assoc", $"user={me.Name}", "format=account"]), ct);
         if (!r.Succeeded) return; // sbatch will say it in Slurm's words
         var accounts = r.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(a => a.ToLowerInvariant()).ToHashSet();
         if (!accounts.Contains(account.ToLowerInvariant()))
-            throw ImException.BadRequest($"Your jobs here are charged to the Slurm account '{account}', but you ({me.Name}) have no association with it; ask the provider's administrators to add one");
+            throw ImException.BadRequest(project is null
+                ? $"Your jobs here are charged to the Slurm account '{account}', but you ({me.Name}) have no association with it; ask the provider's administrators to add one"
+                : $"This project's jobs are charged to the Slurm account '{account}', but you ({me.Name}) have no association with it; ask the provider's administrators to add one");
     }
 
     /// <summary>"sbatch: error: Batch job submission failed: Invalid account …" → "Invalid account …".</summary>

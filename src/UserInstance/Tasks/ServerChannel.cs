@@ -45,6 +45,14 @@ internal sealed class ServerChannel(HttpClient http)
         await ThrowIfFailed(response, ct);
     }
 
+    /// <summary>A project's job settings, if it is mapped here and our user is in its group (403/404 in words otherwise).</summary>
+    public async Task<ProjectWorkspace> ProjectAsync(string projectId, CancellationToken ct)
+    {
+        using var response = await http.GetAsync($"/instance/projects/{Uri.EscapeDataString(projectId)}", ct);
+        await ThrowIfFailed(response, ct);
+        return (await response.Content.ReadFromJsonAsync(WireJson.Default.ProjectWorkspace, ct))!;
+    }
+
     public async Task<JobStateView> JobStateAsync(long slurmId, CancellationToken ct)
     {
         using var response = await http.GetAsync($"/instance/jobs/{slurmId}", ct);

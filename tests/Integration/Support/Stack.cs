@@ -49,6 +49,9 @@ public sealed class Stack : IAsyncLifetime
     public int RedirectPort { get; private set; }
     public TestCertificates Certificates { get; } = new();
     public string CaFile => Path.Combine(Root, "ca.pem");
+
+    /// <summary>Where the Project locator puts project drives: &lt;this&gt;/&lt;group&gt;, made by the tests that need one.</summary>
+    public string ProjectsDir => Path.Combine(Root, "projects");
     /// <summary>Trusts the test CA: every client of the provider is made from it.</summary>
     public UcloudIm.Sandbox.Provider.ProviderTls Tls { get; private set; } = null!;
     public HttpMessageInvoker Invoker { get; private set; } = null!;
@@ -212,6 +215,7 @@ public sealed class Stack : IAsyncLifetime
             home:
               driveLocators:
                 home: {"{"} entity: User, pattern: "/home/#{"{"}localUsername{"}"}", title: Home, freeQuota: 10 {"}"}
+                project: {"{"} entity: Project, pattern: "{ProjectsDir}/#{"{"}localGroupName{"}"}", title: Project files {"}"}
         """);
 
     private void Start(string name, string user, string exe, params string[] args) =>
@@ -306,16 +310,18 @@ public sealed class Stack : IAsyncLifetime
     }
 
     /// <summary>Starts the shell application as an end-user would; the sandbox's answer (status, jobId).</summary>
-    public Task<JsonNode> StartJobAsync(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1") =>
-        StartApplicationAsync(user, "shell", new JsonObject { ["script"] = script, ["sleep"] = sleep.ToString(System.Globalization.CultureInfo.InvariantCulture) }, minutes, product);
+    public Task<JsonNode> StartJobAsync(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1", string? project = null) =>
+        StartApplicationAsync(user, "shell", new JsonObject { ["script"] = script, ["sleep"] = sleep.ToString(System.Globalization.CultureInfo.InvariantCulture) }, minutes, product, project);
 
-    /// <summary>Starts version 1 of an application as an end-user would; the sandbox's answer (status, jobId).</summary>
-    public async Task<JsonNode> StartApplicationAsync(TestUser user, string application, JsonObject parameters, int minutes = 10, string product = "std-1")
+    /// <summary>Starts version 1 of an application as an end-user would (in a project, if given); the sandbox's answer (status, jobId).</summary>
+    public async Task<JsonNode> StartApplicationAsync(TestUser user, string application, JsonObject parameters, int minutes = 10, string product = "std-1",
+        string? project = null)
     {
         var response = await Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs",
             new StringContent(new JsonObject
             {
                 ["application"] = application, ["version"] = "1", ["product"] = product, ["minutes"] = minutes, ["parameters"] = parameters,
+                ["project"] = project,
             }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }

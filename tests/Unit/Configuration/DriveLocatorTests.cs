@@ -40,7 +40,9 @@ public sealed class DriveLocatorTests : IDisposable
     }
 
     [Theory]
-    [InlineData("{ entity: Project, pattern: /p, freeQuota: 1 }", "entity")]
+    [InlineData("{ entity: MemberFiles, pattern: /p, freeQuota: 1 }", "entity")]
+    [InlineData("{ entity: Project, pattern: \"/p/#{localUsername}\" }", "pattern")]
+    [InlineData("{ entity: User, pattern: \"/p/#{localGroupName}\", freeQuota: 1 }", "pattern")]
     [InlineData("{ script: /x.sh, freeQuota: 1 }", "script")]
     [InlineData("{ pattern: \"relative/#{uid}\", freeQuota: 1 }", "pattern")]
     [InlineData("{ pattern: \"/h/#{nosuch}\", freeQuota: 1 }", "pattern")]
@@ -54,6 +56,25 @@ public sealed class DriveLocatorTests : IDisposable
                     home: {locator}
             """));
         Assert.Equal($"services.fileSystems.home.driveLocators.home.{key}", e.Key);
+    }
+
+    [Fact]
+    public void Project_locators_take_the_group_and_need_no_free_quota()
+    {
+        var c = Load("""
+                home:
+                  driveLocators:
+                    home: { pattern: "/home/#{localUsername}", freeQuota: 0 }
+                projects:
+                  driveLocators:
+                    work: { entity: Project, pattern: "/work/#{localGroupName}/#{gid}", title: Project work }
+            """);
+        var work = c.FileSystems.ProjectLocators.Single();
+        Assert.Equal(("projects", "Project work"), (work.Category, work.Title));
+        Assert.Equal("/work/chem/5001", work.PathForProject("chem", "0b2c-uuid", 5001));
+        Assert.Null(work.PathFor("alice", "Alice#1", 41231));
+        Assert.Null(c.FileSystems.UserLocators.Single().PathForProject("chem", "0b2c-uuid", 5001));
+        Assert.Null(work.PathForProject("..", "0b2c-uuid", 5001));
     }
 
     [Theory]
