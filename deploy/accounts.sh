@@ -5,6 +5,7 @@
 #   ucloud-sandbox  the sandbox Core (development and tests only)
 #   ucloud-users    group of users who may get a user instance (sudoers names it)
 #   alice, bob      demo users in ucloud-users; carol is a demo user who is NOT in it
+#   demo-lab        the demo project's group (alice is in it, bob is not); dev-stack.sh maps it to a project
 set -euo pipefail
 LOG_TAG=accounts
 . "$(dirname "$0")/lib/common.sh"
@@ -19,6 +20,8 @@ if [ "${DEMO_USERS:-1}" = 1 ]; then
   demo() { id -u "$1" >/dev/null 2>&1 || useradd --create-home --uid "$2" --shell /bin/bash "$1"; }
   demo alice 41231; demo bob 41232; demo carol 41233
   usermod -aG ucloud-users alice; usermod -aG ucloud-users bob
+  getent group demo-lab >/dev/null || groupadd demo-lab
+  usermod -aG demo-lab alice
 fi
 # The server's job monitor must see every user's jobs, which PrivateData hides: Slurm operator rights
 # (read and manage jobs; no say over accounts or limits). Needs slurmdbd; on a real cluster run it once.

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Run the whole system on this machine: sandbox Core, server and gateway, each as its own account, with
-# a development configuration, demo users mapped and their home drives known to the sandbox.
+# a development configuration, demo users mapped and their home drives known to the sandbox, and the demo
+# project "demo-lab" mapped to the group demo-lab (from accounts.sh) with its drive in /srv/ucloud-projects.
 #   dev-stack.sh start | stop | status
 #   IM_CONFIG_DIR (default /etc/ucloud-im), PROVIDER_ID (default dev),
 #   GATEWAY_PORT (8889), SANDBOX_PORT (8800), TLS_PORT (8443), REDIRECT_PORT (8880), IDLE_TIMEOUT (30m)
@@ -81,6 +82,7 @@ services:
     home:
       driveLocators:
         home: { entity: User, pattern: "/home/#{localUsername}", title: Home, freeQuota: 100 }
+        project: { entity: Project, pattern: "/srv/ucloud-projects/#{localGroupName}", title: Project files }
 CONF
   chmod 0644 "$CONFIG/config.yml"
   dev_certificate
@@ -118,7 +120,24 @@ CONF
     fi
     as ucloud-sandbox "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" drive add "home-$u" "/home/$u" --owner "$u"
   done
+  demo_project
   log "up: sandbox http://127.0.0.1:$SANDBOX_PORT (also the relay), gateway http://127.0.0.1:$GATEWAY_PORT and https://127.0.0.1:$TLS_PORT (certificate $CONFIG/tls/fullchain.pem), logs in $LOGS"
+}
+
+# The demo project: UCloud project demo-lab is the Unix group demo-lab. Its drive is a folder of that group
+# (setgid, closed to others), its jobs are charged to the Slurm account demo-lab; docs/operations.md, "Projects".
+demo_project() {
+  getent group demo-lab >/dev/null || return 0
+  install -d -m 0755 /srv/ucloud-projects
+  install -d -g demo-lab -m 2770 /srv/ucloud-projects/demo-lab
+  if command -v sacctmgr >/dev/null && sacctmgr -n -P list cluster >/dev/null 2>&1; then
+    sacctmgr -n -P list account demo-lab | grep -q . || sacctmgr -i add account demo-lab description="demo project" organization=demo >/dev/null
+    for u in $(getent group demo-lab | cut -d: -f4 | tr ',' ' '); do
+      sacctmgr -n -P list assoc user="$u" account=demo-lab | grep -q . || sacctmgr -i add user "$u" account=demo-lab >/dev/null
+    done
+  fi
+  "$PREFIX/cli/ucloud-im" --config-dir "$CONFIG" projects ls | grep -q " demo-lab " \
+    || "$PREFIX/cli/ucloud-im" --config-dir "$CONFIG" projects add --ucloud-id demo-lab --local-group demo-lab --title "Demo lab" >/dev/null
 }
 
 stop() {

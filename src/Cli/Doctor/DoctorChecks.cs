@@ -62,7 +62,35 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
         findings.Add(await CheckSlurmAsync(ct));
         findings.Add(await CheckTerminalsAsync(config, ct));
         if (config.Ssh.InstallKeys) findings.Add(await CheckSshAsync(config.Ssh, ct));
+        if (config.FileSystems.ProjectLocators.Any()) findings.Add(await CheckProjectFoldersAsync(config, ct));
         return findings;
+    }
+
+    /// <summary>Every mapped project's drive folders: of the project's group, setgid, closed to others.</summary>
+    private static async Task<Finding> CheckProjectFoldersAsync(ImConfig config, CancellationToken ct)
+    {
+        List<ProjectMappingView> projects;
+        try
+        {
+            using var server = new ServerConnection(config);
+            projects = await server.GetAsync("/cli/projects", WireJson.Default.ListProjectMappingView, ct);
+        }
+        catch (CliException e)
+        {
+            return new("project folders", false, $"the server did not list the projects: {e.Message}", "start the server, then run doctor again");
+        }
+        return ProjectFoldersFinding(projects.SelectMany(p => p.Drives.Select(d =>
+            (p.LocalGroup, p.Gid, d, FileStat.Of(d, followLinks: true)))).ToList());
+    }
+
+    internal static Finding ProjectFoldersFinding(IReadOnlyList<(string Group, uint Gid, string Path, FileStat? Stat)> folders)
+    {
+        var problems = folders.Select(f => Projects.ProjectFolders.Problem(f.Path, f.Group, f.Gid, f.Stat)).OfType<string>().ToList();
+        if (folders.Count == 0) return new("project folders", true, "no project is mapped yet (ucloud-im projects add)");
+        return problems.Count == 0
+            ? new("project folders", true, $"{folders.Count.ToString(CultureInfo.InvariantCulture)} folder(s) of their projects' groups, setgid, closed to others")
+            : new("project folders", false, string.Join("; ", problems.Take(5)) + (problems.Count > 5 ? $"; and {problems.Count - 5} more" : ""),
+                "each project's folder: install -d -g <group> -m 2770 <folder>");
     }
 
     /// <summary>Direct mode: the certificate pair loads, is the gateway's, and is not about to expire. Proxy mode: the relay token is the gateway's alone.</summary>

@@ -22,7 +22,8 @@ internal static class ProjectCommands
             AnsiConsole.MarkupLineInterpolated($"[green]mapped[/] project {m.Title} ({m.UcloudProjectId}) → group {m.LocalGroup} (gid {m.Gid})");
             foreach (var d in m.Drives)
             {
-                if (!Directory.Exists(d)) AnsiConsole.MarkupLineInterpolated($"[yellow]note[/]: its drive folder {d} does not exist yet: mkdir -m 2770 {d} && chgrp {m.LocalGroup} {d}");
+                if (ProjectFolders.Problem(d, m.LocalGroup, m.Gid, UcloudIm.Unix.FileStat.Of(d, followLinks: true)) is { } problem)
+                    AnsiConsole.MarkupLineInterpolated($"[yellow]note[/]: {problem}");
             }
             return 0;
         });

@@ -78,6 +78,18 @@ public sealed class ProjectTests(Stack stack)
             // The job's output follows from the project folder, where the job ran.
             var follow = JsonNode.Parse(await (await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(alice.UcloudName)}/jobs/{id}/follow", null)).Content.ReadAsStringAsync())!;
             Assert.Contains(alice.LocalName, follow["stdout"]!.GetValue<string>());
+            // Streaming search, which names only a path, finds it for a member: the server looks the project's drive up.
+            var found = await SearchAsync(bob, root, "made-by");
+            Assert.True(found["status"]!.GetValue<int>() == 200, found.ToJsonString());
+            Assert.Equal([$"{root}/ucloud-jobs/{id}/made-by-job"], found["files"]!.AsArray().Select(f => f!.ToString()));
+
+            // Taken out of the group, bob loses the drive as soon as his instance is restarted without it.
+            await Shell.Ok("gpasswd", "-d", bob.LocalName, group);
+            await Stack.WaitFor("bob's instance to drop the project's group", async () =>
+                (await stack.BrowseAsync(bob, root, hold: true)).Status == 403, TimeSpan.FromSeconds(30));
+            found = await SearchAsync(bob, root, "made-by");
+            Assert.NotEqual(200, found["status"]!.GetValue<int>());
+            Assert.Contains($"not in the group {group}", found["why"]!.ToString());
         }
         finally
         {
@@ -112,6 +124,13 @@ public sealed class ProjectTests(Stack stack)
         Assert.Contains(group, ls.Stdout);
         await stack.Cli("projects", "rm", "--ucloud-id", unknown).ThrowIfFailed();
         Assert.DoesNotContain(group, (await stack.Cli("projects", "ls")).Stdout);
+    }
+
+    private async Task<JsonNode> SearchAsync(TestUser user, string path, string query)
+    {
+        var response = await stack.HoldSandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/files/search",
+            new StringContent(new JsonObject { ["path"] = path, ["query"] = query }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }
 
     private async Task<string> ProjectFolderAsync(string group)

@@ -107,6 +107,21 @@ public sealed class ConfigTests : IDisposable
         Assert.Equal("services.ssh.enabled", Assert.Throws<ConfigException>(() => ImConfig.Load(_dir, ConfigReader.Gateway)).Key);
     }
 
+    [Fact]
+    public void A_projects_jobs_are_charged_to_the_account_named_by_its_group_unless_configured_otherwise()
+    {
+        Write("config.yml", Minimal + "\nservices:\n  slurm: {}\n");
+        Assert.Equal("chem", ImConfig.Load(_dir, ConfigReader.Gateway).Slurm.ProjectAccountFor("chem", "7f0c", 5001));
+        Write("config.yml", Minimal + "\nservices:\n  slurm: { projectAccountPattern: \"p#{gid}-#{ucloudProjectId}\" }\n");
+        Assert.Equal("p5001-7f0c", ImConfig.Load(_dir, ConfigReader.Gateway).Slurm.ProjectAccountFor("chem", "7f0c", 5001));
+        Write("config.yml", Minimal + "\nservices:\n  slurm: { projectAccountPattern: none }\n");
+        Assert.Null(ImConfig.Load(_dir, ConfigReader.Gateway).Slurm.ProjectAccountFor("chem", "7f0c", 5001));
+        Write("config.yml", Minimal + "\nservices:\n  slurm: { projectAccountPattern: \"#{localUsername}\" }\n");
+        var e = Assert.Throws<ConfigException>(() => ImConfig.Load(_dir, ConfigReader.Gateway));
+        Assert.Equal("services.slurm.projectAccountPattern", e.Key);
+        Assert.Contains("unknown variable #{localUsername}", e.Message);
+    }
+
     [Theory]
     [InlineData("500ms", 500)]
     [InlineData("10s", 10_000)]
