@@ -76,7 +76,7 @@ internal static class CoreEndpoints
             var ids = new JsonArray();
             foreach (var item in body?["items"]?.AsArray() ?? [])
             {
-                var job = board.Create(item!["createdBy"]!.ToString(), (JsonObject)item["spec"]!.DeepClone());
+                var job = board.Create(item!["createdBy"]!.ToString(), (JsonObject)item["spec"]!.DeepClone(), item["project"]?.GetValue<string>());
                 board.SetProviderId(job["id"]!.ToString(), item["providerGeneratedId"]!.ToString());
                 ids.Add(new JsonObject { ["id"] = job["id"]!.ToString() });
             }

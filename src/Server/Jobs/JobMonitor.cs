@@ -14,6 +14,7 @@ namespace UcloudIm.Server.Jobs;
 /// runs per job. When Slurm does not answer, or does not know a job, nothing is recorded: a final state is
 /// never given by guess.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed partial class JobMonitor(ImConfig config, JobsRepository jobs, JobUpdateSender sender, CommandRunner runner, OutsideJobs outside,
     WebEndpointsRepository endpoints, TimeProvider time, ILogger<JobMonitor> log)
     : BackgroundService

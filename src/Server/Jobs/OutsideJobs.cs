@@ -13,10 +13,12 @@ namespace UcloudIm.Server.Jobs;
 /// Jobs that mapped users submitted themselves (sbatch in a terminal) are shown in UCloud too: each new one
 /// is registered with Core (jobs/control/register) under the smallest product of its partition's machine
 /// type, then followed like any other. One extra squeue (for partitions and limits) covers all the new ones
-/// of an interval; our own jobs (named ucloud-…) and finished ones are left alone.
+/// of an interval; our own jobs (named ucloud-…) and finished ones are left alone. A job charged to a mapped
+/// project's account, by a member of its group, is registered in that project.
 /// </summary>
-internal sealed partial class OutsideJobs(ImConfig config, JobsRepository jobs, ConnectionsRepository connections, CoreClient core, CommandRunner runner,
-    TimeProvider time, ILogger<OutsideJobs> log)
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+internal sealed partial class OutsideJobs(ImConfig config, JobsRepository jobs, ConnectionsRepository connections, ProjectsRepository projects, CoreClient core,
+    CommandRunner runner, TimeProvider time, ILogger<OutsideJobs> log)
 {
     public async Task<bool> RegisterAsync(IReadOnlyList<QueueEntry> queue, IReadOnlySet<long> tracked, CancellationToken ct)
     {
@@ -27,11 +29,12 @@ internal sealed partial class OutsideJobs(ImConfig config, JobsRepository jobs, 
         candidates = (await jobs.UntrackedAsync(candidates.Select(c => c.JobId).ToList(), ct)) is var fresh ? candidates.Where(c => fresh.Contains(c.JobId)).ToList() : [];
         if (candidates.Count == 0) return false;
         var detail = await runner.RunAsync(new ExternalCommand(config.Slurm.Squeue,
-            ["-h", "-a", "-j", string.Join(',', candidates.Select(c => c.JobId)), "-o", "%A\u001f%P\u001f%l"]) { Timeout = TimeSpan.FromSeconds(30) }, ct);
+            ["-h", "-a", "-j", string.Join(',', candidates.Select(c => c.JobId)), "-o", "%A\u001f%P\u001f%l\u001f%a"]) { Timeout = TimeSpan.FromSeconds(30) }, ct);
         if (!detail.Succeeded) return false;
         var info = detail.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split('\u001f'))
-            .Where(f => f.Length == 3 && long.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out _))
-            .ToDictionary(f => long.Parse(f[0], CultureInfo.InvariantCulture), f => (Partition: f[1], Limit: JobExtension.ParseLimit(f[2])));
+            .Where(f => f.Length == 4 && long.TryParse(f[0], NumberStyles.None, CultureInfo.InvariantCulture, out _))
+            .ToDictionary(f => long.Parse(f[0], CultureInfo.InvariantCulture), f => (Partition: f[1], Limit: JobExtension.ParseLimit(f[2]), Account: f[3].Trim()));
+        var projectAccounts = await ProjectAccountsAsync(ct);
         var any = false;
         foreach (var job in candidates)
         {
@@ -40,6 +43,7 @@ internal sealed partial class OutsideJobs(ImConfig config, JobsRepository jobs, 
             if (machine is null) continue; // not a partition this provider offers
             var product = machine.Products.OrderBy(p => p.Cpu).ThenBy(p => p.MemoryInGigs).First();
             var owner = mapped[job.Uid];
+            var project = ProjectOf(i.Account, job.Uid, projectAccounts);
             var limit = i.Limit ?? TimeSpan.FromHours(1);
             var spec = new JsonObject
             {
@@ -55,12 +59,12 @@ internal sealed partial class OutsideJobs(ImConfig config, JobsRepository jobs, 
                     ["items"] = new JsonArray(new JsonObject
                     {
                         ["spec"] = spec, ["providerGeneratedId"] = job.JobId.ToString(CultureInfo.InvariantCulture), ["createdBy"] = owner.UcloudUsername,
-                        ["project"] = null, ["projectAllRead"] = false, ["projectAllWrite"] = false,
+                        ["project"] = project?.UcloudProjectId, ["projectAllRead"] = false, ["projectAllWrite"] = false,
                     }),
                 }, ct);
                 var coreId = answer?["responses"]?[0]?["id"]?.ToString();
                 if (string.IsNullOrEmpty(coreId)) continue;
-                await jobs.TrackAsync(coreId, job.JobId, owner.Uid, owner.UcloudUsername, $"Submitted outside UCloud (Slurm id {job.JobId})", null, null, ct);
+                await jobs.TrackAsync(coreId, job.JobId, owner.Uid, owner.UcloudUsername, $"Submitted outside UCloud (Slurm id {job.JobId})", null, project?.UcloudProjectId, ct);
                 LogRegistered(log, job.JobId, owner.UcloudUsername, coreId);
                 any = true;
             }
@@ -71,6 +75,25 @@ internal sealed partial class OutsideJobs(ImConfig config, JobsRepository jobs, 
             }
         }
         return any;
+    }
+
+    /// <summary>Mapped projects by the (lower-cased) Slurm account their jobs are charged to.</summary>
+    private async Task<Dictionary<string, ProjectMapping>> ProjectAccountsAsync(CancellationToken ct)
+    {
+        var byAccount = new Dictionary<string, ProjectMapping>(StringComparer.Ordinal);
+        foreach (var p in await projects.ListAsync(ct))
+        {
+            if (config.Slurm.ProjectAccountFor(p.LocalGroup, p.UcloudProjectId, p.Gid) is { } account) byAccount.TryAdd(account.ToLowerInvariant(), p);
+        }
+        return byAccount;
+    }
+
+    /// <summary>The project a job is charged to, if its submitter is in the project's group (an account alone proves nothing about UCloud membership).</summary>
+    private static ProjectMapping? ProjectOf(string account, uint uid, Dictionary<string, ProjectMapping> byAccount)
+    {
+        if (account.Length == 0 || !byAccount.TryGetValue(account.ToLowerInvariant(), out var p)) return null;
+        var user = Unix.UserDatabase.FindByUid(uid);
+        return user is not null && Unix.UserDatabase.GroupsOf(user).Contains(p.Gid) ? p : null;
     }
 
     [LoggerMessage(96, LogLevel.Information, "registered Slurm job {SlurmId} of {UcloudUser}, submitted outside UCloud, as Core's job {CoreId}")]

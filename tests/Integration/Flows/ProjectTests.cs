@@ -78,6 +78,19 @@ public sealed class ProjectTests(Stack stack)
             // The job's output follows from the project folder, where the job ran.
             var follow = JsonNode.Parse(await (await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(alice.UcloudName)}/jobs/{id}/follow", null)).Content.ReadAsStringAsync())!;
             Assert.Contains(alice.LocalName, follow["stdout"]!.GetValue<string>());
+            // A job alice submits in a terminal, charged to the project's account, shows up in the project in UCloud.
+            var byHand = await Shell.Ok("setpriv", $"--reuid={alice.LocalName}", $"--regid={alice.LocalName}", "--init-groups", "--",
+                "sbatch", "--parsable", "-J", "by hand", "-p", "debug", "-A", group, "-o", $"{folder}/by-hand.out", "--wrap", "sleep 5");
+            var byHandId = byHand.Stdout.Trim().Split(';')[0];
+            JsonNode? registered = null;
+            await Stack.WaitFor("the terminal job to be registered with Core", async () =>
+            {
+                registered = JsonNode.Parse(await stack.Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(alice.UcloudName)}/jobs"))!
+                    .AsArray().FirstOrDefault(j => j!["providerGeneratedId"]?.ToString() == byHandId);
+                return registered is not null;
+            }, TimeSpan.FromSeconds(30));
+            Assert.Equal(project, registered!["owner"]!["project"]!.ToString());
+
             // Streaming search, which names only a path, finds it for a member: the server looks the project's drive up.
             var found = await SearchAsync(bob, root, "made-by");
             Assert.True(found["status"]!.GetValue<int>() == 200, found.ToJsonString());
