@@ -184,14 +184,9 @@ public sealed class JobFlowTests(Stack stack)
         var submitted = await Shell.Ok("setpriv", $"--reuid={user.LocalName}", $"--regid={user.LocalName}", "--init-groups", "--",
             "sbatch", "--parsable", "-J", "by hand", "-p", "debug", "-o", $"/home/{user.LocalName}/by-hand.out", "--wrap", "sleep 4");
         var slurmId = submitted.Stdout.Trim().Split(';')[0];
-        JsonNode? job = null;
-        await Stack.WaitFor("the job to be registered with Core", async () =>
-        {
-            job = JsonNode.Parse(await stack.Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs"))!
-                .AsArray().FirstOrDefault(j => j!["providerGeneratedId"]?.ToString() == slurmId);
-            return job is not null;
-        }, TimeSpan.FromSeconds(30));
-        Assert.Equal("by hand", job!["specification"]!["name"]!.ToString());
+        var job = await stack.OutsideJobAsync(user, slurmId);
+        Assert.Equal("by hand", job["specification"]!["name"]!.ToString());
+        Assert.Null(job["owner"]!["project"]);
         Assert.Equal("std-1", job["specification"]!["product"]!["id"]!.ToString());
         var final = await Final(user, job["id"]!.ToString());
         Assert.Equal("SUCCESS", final["state"]!.ToString());

@@ -81,18 +81,11 @@ public sealed class ProjectTests(Stack stack)
             // A job alice submits in a terminal, charged to the project's account, shows up in the project in UCloud.
             var byHand = await Shell.Ok("setpriv", $"--reuid={alice.LocalName}", $"--regid={alice.LocalName}", "--init-groups", "--",
                 "sbatch", "--parsable", "-J", "by hand", "-p", "debug", "-A", group, "-o", $"{folder}/by-hand.out", "--wrap", "sleep 5");
-            var byHandId = byHand.Stdout.Trim().Split(';')[0];
-            JsonNode? registered = null;
-            await Stack.WaitFor("the terminal job to be registered with Core", async () =>
-            {
-                registered = JsonNode.Parse(await stack.Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(alice.UcloudName)}/jobs"))!
-                    .AsArray().FirstOrDefault(j => j!["providerGeneratedId"]?.ToString() == byHandId);
-                return registered is not null;
-            }, TimeSpan.FromSeconds(30));
-            Assert.Equal(project, registered!["owner"]!["project"]!.ToString());
+            var registered = await stack.OutsideJobAsync(alice, byHand.Stdout.Trim().Split(';')[0]);
+            Assert.Equal(project, registered["owner"]!["project"]!.ToString());
 
             // Streaming search, which names only a path, finds it for a member: the server looks the project's drive up.
-            var found = await SearchAsync(bob, root, "made-by");
+            var found = await stack.SearchAsync(bob, root, "made-by");
             Assert.True(found["status"]!.GetValue<int>() == 200, found.ToJsonString());
             Assert.Equal([$"{root}/ucloud-jobs/{id}/made-by-job"], found["files"]!.AsArray().Select(f => f!.ToString()));
 
@@ -100,7 +93,7 @@ public sealed class ProjectTests(Stack stack)
             await Shell.Ok("gpasswd", "-d", bob.LocalName, group);
             await Stack.WaitFor("bob's instance to drop the project's group", async () =>
                 (await stack.BrowseAsync(bob, root, hold: true)).Status == 403, TimeSpan.FromSeconds(30));
-            found = await SearchAsync(bob, root, "made-by");
+            found = await stack.SearchAsync(bob, root, "made-by");
             Assert.NotEqual(200, found["status"]!.GetValue<int>());
             Assert.Contains($"not in the group {group}", found["why"]!.ToString());
         }
@@ -137,13 +130,6 @@ public sealed class ProjectTests(Stack stack)
         Assert.Contains(group, ls.Stdout);
         await stack.Cli("projects", "rm", "--ucloud-id", unknown).ThrowIfFailed();
         Assert.DoesNotContain(group, (await stack.Cli("projects", "ls")).Stdout);
-    }
-
-    private async Task<JsonNode> SearchAsync(TestUser user, string path, string query)
-    {
-        var response = await stack.HoldSandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/files/search",
-            new StringContent(new JsonObject { ["path"] = path, ["query"] = query }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }
 
     private async Task<string> ProjectFolderAsync(string group)

@@ -7,12 +7,7 @@ namespace UcloudIm.Tests.Integration.Flows;
 [Collection(StackCollection.Name)]
 public sealed class SearchFlowTests(Stack stack)
 {
-    private async Task<JsonNode> Search(TestUser user, string path, string query)
-    {
-        var response = await stack.HoldSandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/files/search",
-            new StringContent(new JsonObject { ["path"] = path, ["query"] = query }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
-    }
+    private Task<JsonNode> Search(TestUser user, string path, string query) => stack.SearchAsync(user, path, query);
 
     [Fact]
     public async Task Names_are_found_in_any_case_at_any_depth_in_batches_ending_explicitly_without_following_links()

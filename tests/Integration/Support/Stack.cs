@@ -352,6 +352,27 @@ public sealed class Stack : IAsyncLifetime
         JsonNode.Parse(await Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs"))!
             .AsArray().Single(j => j!["id"]!.ToString() == id)!;
 
+    /// <summary>The job Core made for a Slurm job the user submitted outside UCloud, once the monitor has registered it.</summary>
+    public async Task<JsonNode> OutsideJobAsync(TestUser user, string slurmId)
+    {
+        JsonNode? job = null;
+        await WaitFor($"Slurm job {slurmId} to be registered with Core", async () =>
+        {
+            job = JsonNode.Parse(await Sandbox.GetStringAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs"))!
+                .AsArray().FirstOrDefault(j => j!["providerGeneratedId"]?.ToString() == slurmId);
+            return job is not null;
+        }, TimeSpan.FromSeconds(30));
+        return job!;
+    }
+
+    /// <summary>Streaming search through the sandbox (status, why, batches, endOfResults, files).</summary>
+    public async Task<JsonNode> SearchAsync(TestUser user, string path, string query)
+    {
+        var response = await HoldSandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/files/search",
+            new StringContent(new JsonObject { ["path"] = path, ["query"] = query }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+    }
+
     /// <summary>files/download through the sandbox: the signed link a browser follows.</summary>
     public async Task<string> DownloadLinkAsync(TestUser user, string path)
     {
