@@ -194,7 +194,7 @@ internal static class JobEndpoints
             var values = JobScript.Values(app, spec["parameters"] as JsonObject);
             // A project's job runs in the project's drive and is charged to the project's account; the server
             // answers only if our user is in the project's group.
-            var projectId = RequestJson.OptionalObject(job, "owner")?["project"]?.ToString();
+            var projectId = RequestJson.OptionalObject(job, "owner")?["project"]?.ToString() is { Length: > 0 } p ? p : null;
             var project = projectId is null ? null
                 : await (server ?? throw new ImException(503, "This instance cannot reach the server to look up the project", "UNAVAILABLE")).ProjectAsync(projectId, ct);
             jobRoot = project is null ? Path.Combine(me.Home, settings.JobFolder) : Path.Combine(project.Folder ?? me.Home, settings.JobFolder);
