@@ -20,6 +20,8 @@ internal static class ProjectCommands
             var m = await server.PostAsync("/cli/projects", new AddProjectRequest(p.GetValue(id)!, p.GetValue(group)!, p.GetValue(title)),
                 WireJson.Default.AddProjectRequest, WireJson.Default.ProjectMappingView, ct);
             AnsiConsole.MarkupLineInterpolated($"[green]mapped[/] project {m.Title} ({m.UcloudProjectId}) → group {m.LocalGroup} (gid {m.Gid})");
+            if (m.Drives.Count == 0)
+                AnsiConsole.MarkupLine("[yellow]note[/]: no Project drive locator is configured (services.fileSystems), so the project has no drive here and its jobs run in each member's home");
             foreach (var d in m.Drives)
             {
                 if (ProjectFolders.Problem(d, m.LocalGroup, m.Gid, UcloudIm.Unix.FileStat.Of(d, followLinks: true)) is { } problem)
