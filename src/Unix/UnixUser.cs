@@ -40,6 +40,9 @@ public static unsafe class UserDatabase
         }
     }
 
+    /// <summary>Whether the user with <paramref name="uid"/> is in group <paramref name="gid"/> now (false when there is no such user).</summary>
+    public static bool IsMember(uint uid, uint gid) => FindByUid(uid) is { } user && GroupsOf(user).Contains(gid);
+
     /// <summary>The gid of the group called <paramref name="name"/>, or null when there is none.</summary>
     public static uint? FindGroupId(string name)
     {

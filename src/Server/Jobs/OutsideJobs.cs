@@ -91,9 +91,7 @@ internal sealed partial class OutsideJobs(ImConfig config, JobsRepository jobs, 
     /// <summary>The project a job is charged to, if its submitter is in the project's group (an account alone proves nothing about UCloud membership).</summary>
     private static ProjectMapping? ProjectOf(string account, uint uid, Dictionary<string, ProjectMapping> byAccount)
     {
-        if (account.Length == 0 || !byAccount.TryGetValue(account.ToLowerInvariant(), out var p)) return null;
-        var user = Unix.UserDatabase.FindByUid(uid);
-        return user is not null && Unix.UserDatabase.GroupsOf(user).Contains(p.Gid) ? p : null;
+        return account.Length > 0 && byAccount.TryGetValue(account.ToLowerInvariant(), out var p) && Unix.UserDatabase.IsMember(uid, p.Gid) ? p : null;
     }
 
     [LoggerMessage(96, LogLevel.Information, "registered Slurm job {SlurmId} of {UcloudUser}, submitted outside UCloud, as Core's job {CoreId}")]

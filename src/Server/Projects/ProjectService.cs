@@ -91,9 +91,8 @@ internal sealed partial class ProjectService(ImConfig config, ProjectsRepository
     {
         var p = await repository.FindAsync(ucloudProjectId, ct)
             ?? throw ImException.NotFound($"The project '{ucloudProjectId}' is not set up at this provider; its administrators map it to a Unix group with `ucloud-im projects add`");
-        var user = UserDatabase.FindByUid(caller.Uid) ?? throw ImException.Forbidden($"uid {caller.Uid} has no passwd entry");
-        if (!UserDatabase.GroupsOf(user).Contains(p.Gid))
-            throw ImException.Forbidden($"You ({user.Name}) are not in the group {p.LocalGroup} of project '{p.Title}' here; the provider's administrators add project members to it");
+        if (!UserDatabase.IsMember(caller.Uid, p.Gid))
+            throw ImException.Forbidden($"You ({caller.LocalUsername}) are not in the group {p.LocalGroup} of project '{p.Title}' here; the provider's administrators add project members to it");
         return p;
     }
 

@@ -67,7 +67,7 @@ internal static class FollowEndpoint
             try
             {
                 var tracked = await server.JobStateAsync(slurmId, stop.Token); // our user's job, or a 404 here
-                var folder = tracked.Folder ?? Path.Combine(me.Home, bootstrap.Jobs?.JobFolder ?? "ucloud-jobs", coreId);
+                var folder = JobEndpoints.FolderOf(tracked, me, bootstrap.Jobs?.JobFolder ?? "ucloud-jobs", coreId);
                 await StreamAsync(socket, streamId, folder, slurmId, server, stop.Token);
                 await FinishAsync(socket, streamId, 200, null);
             }

@@ -110,7 +110,7 @@ internal static class JobEndpoints
                 var rank = (int)RequestJson.Integer(item, "rank", 0, 0, MaxNodes - 1);
                 // The server says whose job it is before anything is read; its folder is named by Core's id as the server knows it.
                 var tracked = await server.JobStateAsync(slurmId, context.RequestAborted);
-                var folder = tracked.Folder ?? Path.Combine(me.Home, settings.JobFolder, tracked.CoreJobId);
+                var folder = FolderOf(tracked, me, settings.JobFolder, tracked.CoreJobId);
                 if (type == "SHELL")
                 {
                     answers.Add((JsonNode)Terminals.TerminalEndpoints.OpenInJob(context, bootstrap, tracked, rank, folder, me));
@@ -197,7 +197,7 @@ internal static class JobEndpoints
             var projectId = RequestJson.OptionalObject(job, "owner")?["project"]?.ToString() is { Length: > 0 } p ? p : null;
             var project = projectId is null ? null
                 : await (server ?? throw new ImException(503, "This instance cannot reach the server to look up the project", "UNAVAILABLE")).ProjectAsync(projectId, ct);
-            jobRoot = project is null ? Path.Combine(me.Home, settings.JobFolder) : Path.Combine(project.Folder ?? me.Home, settings.JobFolder);
+            if (project is not null) jobRoot = Path.Combine(project.Folder ?? me.Home, settings.JobFolder);
             var folder = Path.Combine(jobRoot, coreId);
             var account = project is not null ? project.Account
                 : settings.AccountPattern?.Replace("#{localUsername}", me.Name, StringComparison.Ordinal)
@@ -234,6 +234,13 @@ internal static class JobEndpoints
             throw ImException.Forbidden($"The job folder cannot be made in {jobRoot}: permission denied");
         }
     }
+
+    /// <summary>
+    /// A tracked job's folder: the one recorded when it was submitted, or, for jobs tracked before folders were
+    /// recorded, where those went (the user's home).
+    /// </summary>
+    internal static string FolderOf(JobStateView tracked, UnixUser me, string jobFolder, string coreId) =>
+        tracked.Folder ?? Path.Combine(me.Home, jobFolder, coreId);
 
     /// <summary>Bounds on what a request may say, far beyond any real job, so that no sum or product overflows.</summary>
     private const int MaxNodes = 1000;
