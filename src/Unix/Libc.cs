@@ -46,6 +46,9 @@ internal static unsafe partial class Libc
     internal static partial int faccessat(int dirfd, string path, int mode, int flags);
 
     [LibraryImport("libc", SetLastError = true)]
+    internal static partial int sync_file_range(int fd, long offset, long nbytes, uint flags);
+
+    [LibraryImport("libc", SetLastError = true)]
     internal static partial int futimens(int fd, Timespec* times);
 
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]

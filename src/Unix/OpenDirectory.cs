@@ -124,6 +124,17 @@ public sealed class OpenDirectory : IDisposable
         if (Libc.futimens((int)file.DangerousGetHandle(), ts) != 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), "futimens");
     }
 
+    /// <summary>
+    /// Starts writing a byte range of a file to its device and returns without waiting (sync_file_range with
+    /// SYNC_FILE_RANGE_WRITE). A hint: it may block while the device's queue is full, which slows a fast writer
+    /// to the disk's pace; a file system that cannot do it is simply left to its own writeback.
+    /// </summary>
+    public static void StartWriteback(SafeFileHandle file, long offset, long count)
+    {
+        const uint SyncFileRangeWrite = 2;
+        _ = Libc.sync_file_range((int)file.DangerousGetHandle(), offset, count, SyncFileRangeWrite);
+    }
+
     /// <summary>Single components only: the *at() calls above must never be handed a path.</summary>
     private static void CheckName(string name)
     {
