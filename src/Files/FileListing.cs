@@ -16,7 +16,9 @@ public static class FileListing
 
     /// <summary>
     /// One page of a folder, in order. Sorted by name, only the names are read and sorted and only the page
-    /// is stat-ed, so the first page of a 100 000-entry folder costs one readdir and a page of statx.
+    /// is stat-ed, so the first page of a 100 000-entry folder costs one readdir and a page of statx. Sorted
+    /// by size or modification time, the first page stats every entry and fixes the order its later pages
+    /// follow.
     /// </summary>
     public static PageV2<ProviderFile> Browse(
         string localDirectory, string ucloudDirectory, int? itemsPerPage, string? next, SortField sort, bool descending, bool hideHidden)
@@ -28,49 +30,39 @@ public static class FileListing
 
         // Sorted ascending, shared through the cache: read only, walked backwards for a descending listing.
         var listing = ListingCache.Shared.Get(localDirectory, hideHidden, stat.ChangedAtNs);
-        List<string>? firstNames = null;
         if (listing is null)
         {
             var read = ReadNames(localDirectory, ucloudDirectory, hideHidden);
+            listing = new CachedListing(read);
+            ListingCache.Shared.Put(localDirectory, hideHidden, stat.ChangedAtNs, listing);
             // The first page of a large folder needs only its first names, picked in one pass; the whole folder
             // is sorted in the background for the pages after it (which wait for that sort, never repeat it).
-            if (sort == SortField.Path && after is null && read.Count > size) firstNames = First(read, size, descending);
-            listing = new SortedNames(read);
-            ListingCache.Shared.Put(localDirectory, hideHidden, stat.ChangedAtNs, listing);
-            if (firstNames is not null) listing.SortInBackground();
+            if (sort == SortField.Path && after is null && read.Count > size)
+            {
+                var first = First(read, size, descending);
+                listing.SortInBackground();
+                return ReadPage(localDirectory, ucloudDirectory, ListingOrder.NamesAsListed(first, descending), 0, size, more: true);
+            }
         }
-        using var dir = OpenDirectory.Open(localDirectory);
-        if (firstNames is not null) return PathPage(dir, ucloudDirectory, firstNames.Count, i => firstNames[i], 0, size, descending, more: true);
-        var names = listing.Sorted;
-        if (sort == SortField.Path)
-        {
-            // Position in listing order: i-th entry is names[i] ascending, names[Count-1-i] descending.
-            var start = after is { } a ? FirstAfter(names, a.Name, descending) : 0;
-            return PathPage(dir, ucloudDirectory, names.Count, descending ? i => names[names.Count - 1 - i] : i => names[i], start, size, descending, more: false);
-        }
+        var order = OrderOf(listing, localDirectory, sort, descending, fresh: after is null);
+        return ReadPage(localDirectory, ucloudDirectory, order, after is { } a ? order.FirstAfter(a) : 0, size, more: false);
+    }
 
-        var page = new List<ProviderFile>(size);
-        BrowseCursor? last = null;
-        var entries = new List<(long Key, string Name, FileStat Stat)>(names.Count);
-        foreach (var name in names)
+    /// <summary>
+    /// The order of a listing. By name: the cached sorted names. By a key: the order taken at this listing's
+    /// first page (<paramref name="fresh"/>, which stats every entry), kept for its later pages.
+    /// </summary>
+    private static ListingOrder OrderOf(CachedListing listing, string localDirectory, SortField sort, bool descending, bool fresh)
+    {
+        if (sort == SortField.Path) return ListingOrder.ByName(listing.Sorted, descending);
+        if (fresh || listing.ByKey(sort) is null)
         {
-            if (Stat(dir, name) is { } s) entries.Add((sort == SortField.Size ? s.Size : s.ModifiedAtMs, name, s));
+            using var dir = OpenDirectory.Open(localDirectory);
+            listing.SetByKey(sort, ListingOrder.SortByKey(listing.Sorted, name => Stat(dir, name) is { } s
+                ? sort == SortField.Size ? s.Size : s.ModifiedAtMs
+                : null));
         }
-        Comparison<(long Key, string Name, FileStat Stat)> compare = (x, y) =>
-            x.Key != y.Key ? x.Key.CompareTo(y.Key) : string.CompareOrdinal(x.Name, y.Name);
-        entries.Sort(descending ? (x, y) => compare(y, x) : compare);
-        var from = 0;
-        if (after is { } c)
-        {
-            while (from < entries.Count && !IsAfter(entries[from].Key, entries[from].Name, c, descending)) from++;
-        }
-        var j = from;
-        for (; j < entries.Count && page.Count < size; j++)
-        {
-            page.Add(ToProviderFile(UcloudPath.Child(ucloudDirectory, entries[j].Name), entries[j].Stat));
-            last = new BrowseCursor(sort, descending, entries[j].Key, entries[j].Name);
-        }
-        return new PageV2<ProviderFile>(page, size, j < entries.Count ? last?.Encode() : null);
+        return ListingOrder.ByKey(sort, listing.ByKey(sort)!, descending);
     }
 
     public static ProviderFile Retrieve(string localPath, string ucloudPath) =>
@@ -89,21 +81,24 @@ public static class FileListing
             s.Uid,
             s.Gid));
 
-    /// <summary>Up to <paramref name="size"/> entries from position <paramref name="start"/> of a listing by name.</summary>
-    private static PageV2<ProviderFile> PathPage(
-        OpenDirectory dir, string ucloudDirectory, int count, Func<int, string> nameAt, int start, int size, bool descending, bool more)
+    /// <summary>
+    /// Up to <paramref name="size"/> entries from position <paramref name="start"/> of an order, each stat-ed now;
+    /// the cursor carries the order's key, so the next page continues in that order.
+    /// </summary>
+    private static PageV2<ProviderFile> ReadPage(string localDirectory, string ucloudDirectory, ListingOrder order, int start, int size, bool more)
     {
-        var page = new List<ProviderFile>(size);
+        using var dir = OpenDirectory.Open(localDirectory);
+        var page = new List<ProviderFile>(Math.Min(size, Math.Max(0, order.Count - start)));
         BrowseCursor? last = null;
         var i = start;
-        for (; i < count && page.Count < size; i++)
+        for (; i < order.Count && page.Count < size; i++)
         {
-            var name = nameAt(i);
-            // An entry removed between readdir and stat is simply not listed.
+            var (key, name) = order[i];
+            // An entry removed since the order was taken is simply not listed.
             if (Stat(dir, name) is { } s) page.Add(ToProviderFile(UcloudPath.Child(ucloudDirectory, name), s));
-            last = new BrowseCursor(SortField.Path, descending, 0, name);
+            last = new BrowseCursor(order.Sort, order.Descending, key, name);
         }
-        return new PageV2<ProviderFile>(page, size, i < count || more ? last?.Encode() : null);
+        return new PageV2<ProviderFile>(page, size, i < order.Count || more ? last?.Encode() : null);
     }
 
     /// <summary>
@@ -143,25 +138,6 @@ public static class FileListing
         {
             throw new UnixIOException(13, ucloudDirectory);
         }
-    }
-
-    /// <summary>Position, in listing order, of the first name strictly after <paramref name="name"/>.</summary>
-    private static int FirstAfter(List<string> ascending, string name, bool descending)
-    {
-        // Ascending: the count of names <= name. Descending: the count of names >= name.
-        int lo = 0, hi = ascending.Count;
-        while (lo < hi)
-        {
-            var mid = (lo + hi) / 2;
-            if (descending ? string.CompareOrdinal(ascending[mid], name) < 0 : string.CompareOrdinal(ascending[mid], name) <= 0) lo = mid + 1; else hi = mid;
-        }
-        return descending ? ascending.Count - lo : lo;
-    }
-
-    private static bool IsAfter(long key, string name, BrowseCursor c, bool descending)
-    {
-        var cmp = key != c.Key ? key.CompareTo(c.Key) : string.CompareOrdinal(name, c.Name);
-        return descending ? cmp < 0 : cmp > 0;
     }
 
     /// <summary>stat following links; a dangling link is reported as the link itself.</summary>

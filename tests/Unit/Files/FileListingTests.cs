@@ -80,6 +80,38 @@ public sealed class FileListingTests : IDisposable
     }
 
     [Theory]
+    [InlineData(SortField.Size, false)]
+    [InlineData(SortField.Size, true)]
+    [InlineData(SortField.ModifiedAt, false)]
+    [InlineData(SortField.ModifiedAt, true)]
+    public void A_file_that_changes_between_pages_of_a_sorted_listing_comes_exactly_once(SortField sort, bool descending)
+    {
+        // Re-sorted at every page, a file sent on page 1 that then grows (or ages) would come again on a later
+        // page, and one not yet sent that shrinks would be skipped. The order taken at page 1 is kept instead.
+        var changed = new List<string>();
+        var listed = All(sort, descending, 10, page =>
+        {
+            if (page != 0) return;
+            var entries = Directory.EnumerateFiles(_dir).Select(p => new FileInfo(p))
+                .OrderBy(i => sort == SortField.Size ? i.Length : i.LastWriteTimeUtc.Ticks).ThenBy(i => i.Name, StringComparer.Ordinal).ToList();
+            if (descending) entries.Reverse();
+            var sent = entries[0];
+            var notYet = entries[^1];
+            foreach (var (file, early) in new[] { (sent, false), (notYet, true) })
+            {
+                // Moved to the other end of the order: to its end for the one sent, to its start for the other.
+                var largest = early == descending;
+                if (sort == SortField.Size) File.WriteAllBytes(file.FullName, new byte[largest ? 5000 : 0]);
+                else File.SetLastWriteTimeUtc(file.FullName, largest ? new DateTime(2030, 1, 1) : new DateTime(2000, 1, 1));
+                changed.Add(file.Name);
+            }
+        }).Select(l => l.Name).ToList();
+        Assert.Equal(listed.Count, listed.Distinct().Count());
+        Assert.Equal(Directory.EnumerateFileSystemEntries(_dir).Count(), listed.Count);
+        Assert.All(changed, name => Assert.Contains(name, listed));
+    }
+
+    [Theory]
     [InlineData(1, false)]
     [InlineData(50, true)]
     [InlineData(999, false)]
