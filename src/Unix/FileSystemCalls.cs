@@ -26,6 +26,15 @@ public static class FileSystemCalls
         if (Libc.renameat2(AtFdCwd, from, AtFdCwd, to, 0) != 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), from);
     }
 
+    public const int ReadAccess = 4, WriteAccess = 2, SearchAccess = 1;
+
+    /// <summary>Whether this process may read/write/search (a mask of the *Access values) the path, as the kernel would decide.</summary>
+    public static bool CanAccess(string path, int mode)
+    {
+        const int AtEAccess = 0x200;
+        return Libc.faccessat(AtFdCwd, path, mode, AtEAccess) == 0;
+    }
+
     /// <summary>Makes a folder unless something exists there (false then).</summary>
     public static bool TryMakeDirectory(string path, int mode)
     {

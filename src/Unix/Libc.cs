@@ -60,6 +60,12 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int getgrnam_r(string name, Group* grp, byte* buf, nuint buflen, Group** result);
 
+    [LibraryImport("libc")]
+    internal static partial int getgrgid_r(uint gid, Group* grp, byte* buf, nuint buflen, Group** result);
+
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial int getgroups(int size, uint* list);
+
     [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
     internal static partial int getgrouplist(string user, uint group, uint* groups, int* ngroups);
 

@@ -50,6 +50,10 @@ public static unsafe class UserDatabase
         return LookupGroup((grp, buf, len, result) => Libc.getgrnam_r(name, grp, buf, len, result))?.Gid;
     }
 
+    /// <summary>The name of group <paramref name="gid"/>, or null when there is none.</summary>
+    public static string? FindGroupName(uint gid) =>
+        LookupGroup((grp, buf, len, result) => Libc.getgrgid_r(gid, grp, buf, len, result))?.Name;
+
     private delegate int GroupCall(Libc.Group* grp, byte* buf, nuint len, Libc.Group** result);
 
     private static (uint Gid, string Name)? LookupGroup(GroupCall call)

@@ -45,7 +45,7 @@ internal static class DownloadEndpoints
                     // Opening it now tells the user at once if they may not read it, not when the link is used.
                     using (File.OpenHandle(path, FileMode.Open, FileAccess.Read)) { }
                     return path;
-                });
+                }, item.ResolvedCollection);
                 var token = LinkToken.Create(key, Purpose, me.Uid, local, DateTimeOffset.UtcNow + lifetime);
                 links.Add(new DownloadEndpoint($"{bootstrap.PublicUrl}{prefix}/download?token={token}&usernameHint={hint}"));
             }

@@ -39,7 +39,7 @@ internal static class FileEndpoints
                 var other => throw ImException.BadRequest($"Unknown sort direction '{other}'"),
             };
             var page = Run(path, () => FileListing.Browse(UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, path), path,
-                request.Browse.ItemsPerPage, request.Browse.Next, sort, descending, request.Browse.Flags?.FilterHiddenFiles ?? false));
+                request.Browse.ItemsPerPage, request.Browse.Next, sort, descending, request.Browse.Flags?.FilterHiddenFiles ?? false), drive);
             await context.Response.WriteAsJsonAsync(page, WireJson.Default.PageV2ProviderFile);
         });
         app.MapPost(prefix + "/retrieve", async context =>
@@ -47,13 +47,14 @@ internal static class FileEndpoints
             var request = await ReadAsync(context, WireJson.Default.FilesRetrieveRequest);
             var drive = request.ResolvedCollection;
             var path = request.Retrieve.Id;
-            var file = Run(path, () => FileListing.Retrieve(UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, path), path));
+            var file = Run(path, () => FileListing.Retrieve(UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, path), path), drive);
             await context.Response.WriteAsJsonAsync(file, WireJson.Default.ProviderFile);
         });
         app.MapPost(prefix + "/folder", context => Bulk(context, WireJson.Default.BulkRequestFilesCreateFolderItem, item =>
         {
             Run(item.Id, () => FileOperations.CreateFolder(
-                UcloudPath.ToLocal(item.ResolvedCollection.Id, item.ResolvedCollection.ProviderGeneratedId, item.Id), WriteConflict.Parse(item.ConflictPolicy)));
+                UcloudPath.ToLocal(item.ResolvedCollection.Id, item.ResolvedCollection.ProviderGeneratedId, item.Id), WriteConflict.Parse(item.ConflictPolicy)),
+                item.ResolvedCollection, write: true);
         }));
         app.MapPost(prefix + "/move", context => Bulk(context, WireJson.Default.BulkRequestFilesMoveItem, item =>
         {
@@ -65,7 +66,8 @@ internal static class FileEndpoints
         app.MapPost(prefix + "/trash", context => Bulk(context, WireJson.Default.BulkRequestFilesTrashItem, item =>
         {
             var drive = item.ResolvedCollection;
-            Run(item.Id, () => FileOperations.Trash(UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, item.Id), UcloudPath.DriveRoot(drive.ProviderGeneratedId)));
+            Run(item.Id, () => FileOperations.Trash(UcloudPath.ToLocal(drive.Id, drive.ProviderGeneratedId, item.Id), UcloudPath.DriveRoot(drive.ProviderGeneratedId)),
+                drive, write: true);
         }));
     }
 
@@ -205,7 +207,11 @@ internal static class FileEndpoints
         });
     }
 
-    internal static T Run<T>(string ucloudPath, Func<T> action)
+    /// <summary>
+    /// Runs a file operation and turns its failure into a wire error. Given the drive, a "permission denied"
+    /// says which step of the path is closed and why (<see cref="AccessDenial"/>).
+    /// </summary>
+    internal static T Run<T>(string ucloudPath, Func<T> action, Drive? drive = null, bool write = false)
     {
         try
         {
@@ -215,9 +221,14 @@ internal static class FileEndpoints
         catch (ConflictException e) { throw new ImException(409, e.Message, "CONFLICT"); }
         catch (FileNotFoundException) { throw ImException.NotFound($"{ucloudPath} does not exist"); }
         catch (DirectoryNotFoundException) { throw ImException.NotFound($"{ucloudPath} does not exist"); }
-        catch (UnixIOException e) when (e.IsPermissionDenied) { throw ImException.Forbidden($"Permission denied: {ucloudPath}"); }
-        catch (UnauthorizedAccessException) { throw ImException.Forbidden($"Permission denied: {ucloudPath}"); }
+        catch (UnixIOException e) when (e.IsPermissionDenied) { throw Denied(ucloudPath, drive, write); }
+        catch (UnauthorizedAccessException) { throw Denied(ucloudPath, drive, write); }
         catch (UnixIOException e) when (e.Errno == Unix.OpenDirectory.ELOOP) { throw ImException.BadRequest($"{ucloudPath}: the path passes through a symbolic link, which this operation does not follow", "INVALID_PATH"); }
         catch (UnixIOException e) when (e.Errno == 20) { throw ImException.BadRequest($"{ucloudPath}: a part of the path is not a folder"); }
     }
+
+    private static ImException Denied(string ucloudPath, Drive? drive, bool write) => ImException.Forbidden(
+        drive is not null && AccessDenial.Explain(drive.Id, drive.ProviderGeneratedId, ucloudPath, write) is { } why
+            ? $"Permission denied: {ucloudPath}: {why}"
+            : $"Permission denied: {ucloudPath}");
 }

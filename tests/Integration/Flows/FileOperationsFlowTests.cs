@@ -73,11 +73,24 @@ public sealed class FileOperationsFlowTests(Stack stack)
         await Shell.Ok("chmod", "0700", $"/home/{alice.LocalName}");
         await Shell.As(alice.LocalName, "sh", "-c", $"echo mine > /home/{alice.LocalName}/keep.txt").ThrowIfFailed();
         var a = "/" + alice.Drive;
-        Assert.Equal(403, (await stack.ActAsync(bob, "files/folder", new JsonObject { ["path"] = $"{a}/intruder" })).Status);
+        var folder = await stack.ActAsync(bob, "files/folder", new JsonObject { ["path"] = $"{a}/intruder" });
+        Assert.Equal(403, folder.Status);
+        // The refusal says which folder is closed, whose it is, and why.
+        Assert.StartsWith($"Permission denied: {a}/intruder: you may not open the folder {a}, which belongs to {alice.LocalName} and the group ", folder.Why);
+        Assert.EndsWith($" (rwx------); it is open to {alice.LocalName} only", folder.Why);
         Assert.Equal(403, (await stack.ActAsync(bob, "files/move", new JsonObject { ["from"] = $"{a}/keep.txt", ["to"] = $"/{bob.Drive}/stolen.txt" })).Status);
-        Assert.Equal(403, (await stack.ActAsync(bob, "files/trash", new JsonObject { ["path"] = $"{a}/keep.txt" })).Status);
+        var trash = await stack.ActAsync(bob, "files/trash", new JsonObject { ["path"] = $"{a}/keep.txt" });
+        Assert.Equal(403, trash.Status);
+        Assert.Contains($"you may not open the folder {a}, which belongs to {alice.LocalName}", trash.Why);
         Assert.Equal("mine\n", File.ReadAllText($"/home/{alice.LocalName}/keep.txt"));
         Assert.False(Directory.Exists($"/home/{alice.LocalName}/intruder"));
+
+        // alice's own read-only folder: the refusal says it is hers and its mode is what stops her.
+        await Shell.As(alice.LocalName, "sh", "-c", $"mkdir /home/{alice.LocalName}/frozen && chmod 555 /home/{alice.LocalName}/frozen").ThrowIfFailed();
+        var own = await stack.ActAsync(alice, "files/folder", new JsonObject { ["path"] = $"{a}/frozen/new" });
+        Assert.Equal(403, own.Status);
+        Assert.StartsWith($"Permission denied: {a}/frozen/new: you may not write in the folder {a}/frozen, which belongs to {alice.LocalName} and the group ", own.Why);
+        Assert.EndsWith(" (r-xr-xr-x); it is yours, but its mode does not let its owner do that", own.Why);
     }
 
     [Fact]

@@ -44,6 +44,12 @@ public sealed class ProjectTests(Stack stack)
             // bob is in the project in UCloud but not in its group here: the kernel says no, and so does the server for jobs.
             var refused = await stack.BrowseAsync(bob, root, hold: true);
             Assert.Equal(403, refused.Status);
+            // The refusal says which folder is closed, whose it is, and that bob is not in its group.
+            Assert.Equal($"Permission denied: {root}: you may not list the folder {root}, which belongs to root and the group {group} (rwxrws---), "
+                + $"and you ({bob.LocalName}) are not in {group}", refused.Why);
+            var below = await stack.BrowseAsync(bob, root + "/results", hold: true);
+            Assert.Equal(403, below.Status);
+            Assert.Contains($"you may not open the folder {root}, which belongs to root", below.Why);
             var bobsJob = await stack.StartJobAsync(bob, "echo should not run", project: project);
             Assert.Equal(403, bobsJob["status"]!.GetValue<int>());
             Assert.Contains($"not in the group {group} of project 'Protein folding'", bobsJob["body"]!["why"]!.GetValue<string>());
