@@ -79,7 +79,8 @@ public sealed record InstanceRoute(string UcloudUsername, uint Uid, string Socke
 public sealed record OpenFileRequest(string Secret, string Token);
 
 /// <summary>The answer, one JSON line. With status 200 the open file travels with it; otherwise the error for the browser.</summary>
-public sealed record OpenFileReply(int Status, string? Why = null, string? ErrorCode = null, string? Name = null);
+/// <param name="ContentType">Set when the descriptor is a socket streaming a made-up file (a folder as a tar archive): its media type. No length, no ranges.</param>
+public sealed record OpenFileReply(int Status, string? Why = null, string? ErrorCode = null, string? Name = null, string? ContentType = null);
 
 /// <summary>A UCloud user ↔ local user mapping, as the CLI sees it.</summary>
 public sealed record UserMapping(string UcloudUsername, string LocalUsername, uint Uid, long CreatedAt, long? ExpiresAt, bool InstanceRunning);

@@ -286,7 +286,7 @@ internal static class SandboxCommands
 
     private static Command Download()
     {
-        var path = new Argument<string>("path") { Description = "The UCloud path of the file" };
+        var path = new Argument<string>("path") { Description = "The UCloud path of the file, or of a folder (which comes as a .tar)" };
         var output = new Option<string?>("--output", "-o") { Description = "Where to save it (default: its own name, here)" };
         var cmd = new Command("download", "Ask Core for a download link as an end-user, then fetch it as their browser would") { User, path, Url, output };
         cmd.SetAction(async (p, ct) =>
@@ -303,7 +303,7 @@ internal static class SandboxCommands
                 AnsiConsole.MarkupLineInterpolated($"[red]error {(int)file.StatusCode}[/]: {await file.Content.ReadAsStringAsync(ct)}");
                 return 1;
             }
-            var name = p.GetValue(output) ?? file.Content.Headers.ContentDisposition?.FileNameStar ?? Path.GetFileName(p.GetValue(path)!);
+            var name = p.GetValue(output) ?? Path.GetFileName(file.Content.Headers.ContentDisposition?.FileNameStar ?? p.GetValue(path)!);
             await using (var target = File.Create(name)) await file.Content.CopyToAsync(target, ct);
             AnsiConsole.MarkupLineInterpolated($"[green]saved[/] {name} ({new FileInfo(name).Length} bytes)");
             return 0;

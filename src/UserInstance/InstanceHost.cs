@@ -164,4 +164,10 @@ internal static partial class Log
 
     [LoggerMessage(4, LogLevel.Error, "unexpected error on the open-file socket")]
     public static partial void OpenFileFailed(ILogger logger, Exception e);
+
+    [LoggerMessage(5, LogLevel.Information, "folder {Folder} downloaded as an archive")]
+    public static partial void FolderArchived(ILogger logger, string folder);
+
+    [LoggerMessage(6, LogLevel.Information, "archive download of {Folder} ended early: {Reason}")]
+    public static partial void FolderArchiveStopped(ILogger logger, string folder, string reason);
 }

@@ -50,6 +50,13 @@ public sealed partial class FileDownloads(ILogger<FileDownloads> log)
                 await WireErrors.WriteAsync(context, reply.Status == 200 ? 502 : reply.Status, reply.Why ?? "The file could not be opened", reply.ErrorCode);
                 return;
             }
+            if (reply.ContentType is not null)
+            {
+                // A folder: the descriptor is a socket the instance writes the archive into, as the user.
+                context.Response.Headers.AccessControlAllowOrigin = "*";
+                await StreamResponse.WriteAsync(context, file, reply.ContentType, reply.Name);
+                return;
+            }
             // What the descriptor is now, not what its path was: only a regular file is streamed.
             var stat = FileStat.Of(file);
             if (stat.Kind != FileKind.Regular)

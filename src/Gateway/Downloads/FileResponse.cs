@@ -38,10 +38,7 @@ public static class FileResponse
         if (plan.Status is StatusCodes.Status304NotModified or StatusCodes.Status412PreconditionFailed) return;
 
         response.ContentType = "application/octet-stream";
-        var disposition = new ContentDispositionHeaderValue("attachment");
-        // filename="…" with the name made ASCII-safe, and filename*=UTF-8''… with the name itself.
-        disposition.SetHttpFileName(name);
-        response.Headers.ContentDisposition = disposition.ToString();
+        response.Headers.ContentDisposition = Attachment(name);
         if (plan.Status == StatusCodes.Status206PartialContent)
             headers.ContentRange = new ContentRangeHeaderValue(plan.From, plan.From + plan.Count - 1, stat.Size);
         response.ContentLength = plan.Count;
@@ -79,5 +76,13 @@ public static class FileResponse
             // A read error mid-file: end the connection so the client sees a failed download, not a short one.
             context.Abort();
         }
+    }
+
+    /// <summary>filename="…" with the name made ASCII-safe, and filename*=UTF-8''… with the name itself.</summary>
+    internal static string Attachment(string name)
+    {
+        var disposition = new ContentDispositionHeaderValue("attachment");
+        disposition.SetHttpFileName(name);
+        return disposition.ToString();
     }
 }

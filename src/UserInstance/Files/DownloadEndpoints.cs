@@ -39,11 +39,11 @@ internal static class DownloadEndpoints
                 {
                     var path = UcloudPath.ToLocal(item.ResolvedCollection.Id, item.ResolvedCollection.ProviderGeneratedId, item.Id);
                     var s = FileStat.Of(path, followLinks: true) ?? throw new FileNotFoundException();
-                    if (s.Kind == FileKind.Directory) throw new InvalidPathException($"{item.Id} is a folder; folders cannot be downloaded as one file yet");
-                    // A FIFO or a device would block or never end; only regular files are downloads.
-                    if (s.Kind != FileKind.Regular) throw new InvalidPathException($"{item.Id} is not a regular file");
+                    // A folder comes as a tar archive of itself; a FIFO or a device would block or never end.
+                    if (s.Kind is not (FileKind.Regular or FileKind.Directory)) throw new InvalidPathException($"{item.Id} is not a regular file or a folder");
                     // Opening it now tells the user at once if they may not read it, not when the link is used.
-                    using (File.OpenHandle(path, FileMode.Open, FileAccess.Read)) { }
+                    if (s.Kind == FileKind.Directory) OpenDirectory.Open(path).Dispose();
+                    else using (File.OpenHandle(path, FileMode.Open, FileAccess.Read)) { }
                     return path;
                 }, item.ResolvedCollection);
                 var token = LinkToken.Create(key, Purpose, me.Uid, local, DateTimeOffset.UtcNow + lifetime);
@@ -55,9 +55,10 @@ internal static class DownloadEndpoints
 
     /// <summary>
     /// Opens a signed link's file as the user, at the moment the link is used (so a file they may no longer
-    /// read is a clear 403, not a broken stream). Only regular files: a FIFO would block, a folder is no download.
+    /// read is a clear 403, not a broken stream). A regular file comes open; a folder comes as its path, to be
+    /// archived (<see cref="FolderArchive"/>). Anything else is refused: a FIFO would block.
     /// </summary>
-    public static (SafeFileHandle File, string Name) OpenLinked(byte[] key, uint uid, string? token)
+    public static (SafeFileHandle? File, string? Folder, string Name) OpenLinked(byte[] key, uint uid, string? token)
     {
         string path;
         try
@@ -72,14 +73,19 @@ internal static class DownloadEndpoints
         return FileEndpoints.Run(name, () =>
         {
             var s = FileStat.Of(path, followLinks: true) ?? throw new FileNotFoundException();
-            if (s.Kind != FileKind.Regular) throw new InvalidPathException($"{name} is not a regular file");
+            if (s.Kind == FileKind.Directory)
+            {
+                OpenDirectory.Open(path).Dispose(); // may they still read it: a 403 now, not an empty archive
+                return ((SafeFileHandle?)null, (string?)path, FolderArchive.NameOf(path));
+            }
+            if (s.Kind != FileKind.Regular) throw new InvalidPathException($"{name} is not a regular file or a folder");
             var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
             if (FileStat.Of(file).Kind != FileKind.Regular)
             {
                 file.Dispose();
                 throw new InvalidPathException($"{name} is not a regular file");
             }
-            return (file, name);
+            return (file, null, name);
         });
     }
 }

@@ -6,7 +6,9 @@ using System.Text.Json;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
+using System.Runtime.InteropServices;
 using UcloudIm.Contracts;
+using UcloudIm.Files;
 using UcloudIm.Hosting;
 using UcloudIm.Unix;
 
@@ -74,10 +76,12 @@ internal sealed class OpenFileListener(InstanceBootstrap bootstrap, UnixUser me,
 
     private async Task ServeAsync(Socket connection)
     {
-        using var _ = connection;
+        using var owned = connection;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
         timeout.CancelAfter(RequestTimeout);
-        SafeFileHandle? file = null;
+        SafeHandle? file = null;
+        Socket? archive = null;
+        string? folder = null;
         try
         {
             var peer = PeerCredentials.Of(connection);
@@ -97,8 +101,19 @@ internal sealed class OpenFileListener(InstanceBootstrap bootstrap, UnixUser me,
                     Log.Refused(log, "open-file socket: missing or wrong instance secret");
                     throw ImException.Unauthorized("Unauthorized");
                 }
-                (file, var name) = DownloadEndpoints.OpenLinked(_key, me.Uid, request.Token);
-                reply = new OpenFileReply(200, Name: name);
+                (var opened, folder, var name) = DownloadEndpoints.OpenLinked(_key, me.Uid, request.Token);
+                if (folder is null)
+                {
+                    file = opened;
+                    reply = new OpenFileReply(200, Name: name);
+                }
+                else
+                {
+                    // A folder: the gateway gets one end of a socket pair and the archive is written into the other.
+                    (archive, var given) = SocketPair.Create();
+                    file = given;
+                    reply = new OpenFileReply(200, Name: name, ContentType: FolderArchive.ContentType);
+                }
             }
             catch (JsonException)
             {
@@ -110,6 +125,11 @@ internal sealed class OpenFileListener(InstanceBootstrap bootstrap, UnixUser me,
             }
             var bytes = JsonSerializer.SerializeToUtf8Bytes(reply, WireJson.Default.OpenFileReply);
             await DescriptorPassing.SendAsync(connection, (byte[])[.. bytes, (byte)'\n'], file, timeout.Token);
+            if (archive is not null)
+            {
+                _ = ArchiveAsync(archive, folder!);
+                archive = null;
+            }
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException)
         {
@@ -123,6 +143,31 @@ internal sealed class OpenFileListener(InstanceBootstrap bootstrap, UnixUser me,
         {
             // The gateway holds its own descriptor now (or none was sent).
             file?.Dispose();
+            archive?.Dispose();
+        }
+    }
+
+    /// <summary>Writes a folder's archive to the gateway's end of the pair, at the pace the browser reads it.</summary>
+    private async Task ArchiveAsync(Socket socket, string folder)
+    {
+        using var _ = socket;
+        try
+        {
+            await using var stream = new NetworkStream(socket, ownsSocket: false);
+            var framed = new EndMarkedWriteStream(stream);
+            await FolderArchive.WriteAsync(folder, framed, _stopping.Token);
+            await framed.CompleteAsync(_stopping.Token);
+            socket.Shutdown(SocketShutdown.Send);
+            Log.FolderArchived(log, folder);
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The browser went away (or this instance is stopping): the download ends short, as the browser sees.
+            Log.FolderArchiveStopped(log, folder, e.Message);
+        }
+        catch (Exception e)
+        {
+            Log.OpenFileFailed(log, e);
         }
     }
 

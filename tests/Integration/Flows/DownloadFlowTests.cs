@@ -1,3 +1,4 @@
+using System.Formats.Tar;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Security.Cryptography;
@@ -177,13 +178,67 @@ public sealed class DownloadFlowTests(Stack stack)
         var user = await stack.CreateUserAsync();
         var folder = await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = $"/{user.Drive}/.." });
         Assert.Equal(400, folder.Status);
-        await Shell.Ok("mkdir", $"/home/{user.LocalName}/dir");
+        // A folder comes as an archive, but not one its user may not read: a 403 now, not an empty archive later.
+        await Shell.Ok("mkdir", "-m", "0700", $"/home/{user.LocalName}/dir");
         var dir = await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = $"/{user.Drive}/dir" });
-        Assert.Equal(400, dir.Status);
-        Assert.Contains("is a folder", dir.Why);
+        Assert.Equal(403, dir.Status);
+        Assert.Contains("you may not list the folder", dir.Why);
         await File.WriteAllTextAsync($"/home/{user.LocalName}/roots.txt", "no");
         await Shell.Ok("chmod", "0600", $"/home/{user.LocalName}/roots.txt");
         Assert.Equal(403, (await stack.ActAsync(user, "files/download", new JsonObject { ["path"] = $"/{user.Drive}/roots.txt" })).Status);
+    }
+
+    [Fact]
+    public async Task A_folder_downloads_as_a_tar_archive_of_what_its_user_may_read()
+    {
+        var user = await stack.CreateUserAsync();
+        var home = $"/home/{user.LocalName}";
+        // Made as the user: nested folders, names with spaces, quotes and non-ASCII characters, a link that
+        // points out of the drive, and a file its own user has made unreadable.
+        await Shell.As(user.LocalName, "sh", "-c",
+            $"mkdir -p '{home}/results/sub dir' && printf one > {home}/results/a.txt && printf 'twø' > '{home}/results/sub dir/bø \"q\".txt'"
+            + $" && ln -s /etc/shadow {home}/results/link && printf no > {home}/results/locked && chmod 000 {home}/results/locked").ThrowIfFailed();
+        var big = RandomNumberGenerator.GetBytes(3_000_001);
+        await WriteAs(user, "results/big.bin", big);
+
+        var link = await LinkFor(user, $"/{user.Drive}/results");
+        using var response = await stack.Browser.GetAsync(link, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("application/x-tar", response.Content.Headers.ContentType!.MediaType);
+        Assert.Equal("results.tar", response.Content.Headers.ContentDisposition!.FileNameStar);
+        Assert.Null(response.Content.Headers.ContentLength);
+
+        var entries = new Dictionary<string, (TarEntryType Type, byte[] Data, string Link, int Uid)>();
+        await using (var tar = new TarReader(await response.Content.ReadAsStreamAsync()))
+        {
+            while (await tar.GetNextEntryAsync(copyData: true) is { } e)
+            {
+                using var data = new MemoryStream();
+                if (e.DataStream is not null) await e.DataStream.CopyToAsync(data);
+                entries.Add(e.Name, (e.EntryType, data.ToArray(), e.LinkName, ((PosixTarEntry)e).Uid));
+            }
+        }
+        Assert.Equal(TarEntryType.Directory, entries["results"].Type);
+        Assert.Equal(TarEntryType.Directory, entries["results/sub dir"].Type);
+        Assert.Equal("one"u8.ToArray(), entries["results/a.txt"].Data);
+        Assert.Equal("twø", System.Text.Encoding.UTF8.GetString(entries["results/sub dir/bø \"q\".txt"].Data));
+        Assert.Equal(big, entries["results/big.bin"].Data);
+        Assert.Equal((int)user.Uid, entries["results/big.bin"].Uid);
+        // The link is stored as a link: what it points to is not read.
+        Assert.Equal((TarEntryType.SymbolicLink, "/etc/shadow", 0), (entries["results/link"].Type, entries["results/link"].Link, entries["results/link"].Data.Length));
+        // What the user cannot read is left out, and the archive says so.
+        Assert.DoesNotContain("results/locked", entries.Keys);
+        Assert.Contains("results/locked: not read (permission denied)", System.Text.Encoding.UTF8.GetString(entries["results/ucloud-download-errors.txt"].Data));
+        Assert.Equal(7, entries.Count);
+
+        // An archive cut short (its instance killed while it is written) is a failed download, not a short file.
+        await WriteAs(user, "results/huge.bin", RandomNumberGenerator.GetBytes(96 << 20));
+        using var cut = await stack.Browser.GetAsync(await LinkFor(user, $"/{user.Drive}/results"), HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await cut.Content.ReadAsStreamAsync();
+        var buffer = new byte[1 << 20];
+        await body.ReadExactlyAsync(buffer);
+        await Shell.Ok("pkill", "-KILL", "-u", user.LocalName, "-f", "ucloud-im-user");
+        await Assert.ThrowsAnyAsync<IOException>(async () => { while (await body.ReadAsync(buffer) > 0) { } });
     }
 
     [Fact]
