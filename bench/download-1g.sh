@@ -49,4 +49,4 @@ for r in $(seq "$RUNS"); do
   ratios+=("$ratio")
   printf '%-5s %16s %14s %7sx\n' "$r" "$g" "$n" "$ratio"
 done
-printf 'median ratio %sx over %s runs (target >= 0.8x)\n' "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')" "$RUNS"
+printf 'median ratio %sx over %s runs (target >= 0.8x)\n' "$(printf '%s\n' "${ratios[@]}" | median)" "$RUNS"

@@ -35,4 +35,4 @@ for r in $(seq "$RUNS"); do
   printf '%-5s %14s %14s %7sx\n' "$r" "$(awk -v s="$size" -v t="$g" 'BEGIN {printf "%.0f", s/t/1048576}')" \
     "$(awk -v s="$size" -v t="$t" 'BEGIN {printf "%.0f", s/t/1048576}')" "$ratio"
 done
-printf 'median ratio %sx over %s runs\n' "$(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')" "$RUNS"
+printf 'median ratio %sx over %s runs\n' "$(printf '%s\n' "${ratios[@]}" | median)" "$RUNS"

@@ -25,7 +25,6 @@ settle() { sync; echo 1 > /proc/sys/vm/drop_caches; cat "$SRC" > /dev/null; }
 secs() { local t0 t1 t2; t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N); sync; t2=$(date +%s%N)
   awk -v a=$((t1 - t0)) -v b=$((t2 - t0)) 'BEGIN {printf "%.3f %.3f", a/1e9, b/1e9}'; }
 mibs() { awk -v s="$1" 'BEGIN {printf "%.0f", 1024/s}'; }
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 upload() {
   local out
   out=$("$SANDBOX" upload alice "$SRC" /home-alice/bench-up/up.bin --conflict REPLACE) || die "upload failed: $out"

@@ -56,3 +56,6 @@ cpu_ticks() {
   for p in "$@"; do t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{print $12 + $13}'))); done
   echo "$t"
 }
+
+# The median of the numbers on stdin, one per line (benchmarks).
+median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
