@@ -61,7 +61,8 @@ internal static class FileEndpoints
             Run(item.OldId, () => FileOperations.Move(
                 UcloudPath.ToLocal(item.ResolvedOldCollection.Id, item.ResolvedOldCollection.ProviderGeneratedId, item.OldId),
                 UcloudPath.ToLocal(item.ResolvedNewCollection.Id, item.ResolvedNewCollection.ProviderGeneratedId, item.NewId),
-                WriteConflict.Parse(item.ConflictPolicy)));
+                WriteConflict.Parse(item.ConflictPolicy)),
+                item.ResolvedOldCollection, write: true, target: (item.ResolvedNewCollection, item.NewId));
         }));
         app.MapPost(prefix + "/trash", context => Bulk(context, WireJson.Default.BulkRequestFilesTrashItem, item =>
         {
@@ -86,10 +87,11 @@ internal static class FileEndpoints
                 UcloudPath.ToLocal(item.ResolvedOldCollection.Id, item.ResolvedOldCollection.ProviderGeneratedId, item.OldId),
                 UcloudPath.ToLocal(item.ResolvedNewCollection.Id, item.ResolvedNewCollection.ProviderGeneratedId, item.NewId),
                 WriteConflict.Parse(item.ConflictPolicy)));
-            var (source, target, merge) = Run(item.OldId, () => CopyTarget(from, to, policy));
+            var explainAs = (item.ResolvedNewCollection, item.NewId);
+            var (source, target, merge) = Run(item.OldId, () => CopyTarget(from, to, policy), item.ResolvedOldCollection, target: explainAs);
             if (source.Kind == FileKind.Regular && source.Size <= InlineCopyLimit)
             {
-                Run(item.OldId, () => { new FileCopy(from, target, merge).Run(context.RequestAborted); return 0; });
+                Run(item.OldId, () => { new FileCopy(from, target, merge).Run(context.RequestAborted); return 0; }, item.ResolvedOldCollection, target: explainAs);
                 return LongRunningTask.Complete;
             }
             var spec = JsonSerializer.Serialize(new CopyTaskSpec(from, target, merge), WireJson.Default.CopyTaskSpec);
@@ -211,7 +213,8 @@ internal static class FileEndpoints
     /// Runs a file operation and turns its failure into a wire error. Given the drive, a "permission denied"
     /// says which step of the path is closed and why (<see cref="AccessDenial"/>).
     /// </summary>
-    internal static T Run<T>(string ucloudPath, Func<T> action, Drive? drive = null, bool write = false)
+    /// <param name="target">For a move or copy: where it goes, explained (as a write) when the source is not the reason.</param>
+    internal static T Run<T>(string ucloudPath, Func<T> action, Drive? drive = null, bool write = false, (Drive Drive, string Path)? target = null)
     {
         try
         {
@@ -221,14 +224,18 @@ internal static class FileEndpoints
         catch (ConflictException e) { throw new ImException(409, e.Message, "CONFLICT"); }
         catch (FileNotFoundException) { throw ImException.NotFound($"{ucloudPath} does not exist"); }
         catch (DirectoryNotFoundException) { throw ImException.NotFound($"{ucloudPath} does not exist"); }
-        catch (UnixIOException e) when (e.IsPermissionDenied) { throw Denied(ucloudPath, drive, write); }
-        catch (UnauthorizedAccessException) { throw Denied(ucloudPath, drive, write); }
+        catch (UnixIOException e) when (e.IsPermissionDenied) { throw Denied(ucloudPath, drive, write, target); }
+        catch (UnauthorizedAccessException) { throw Denied(ucloudPath, drive, write, target); }
         catch (UnixIOException e) when (e.Errno == Unix.OpenDirectory.ELOOP) { throw ImException.BadRequest($"{ucloudPath}: the path passes through a symbolic link, which this operation does not follow", "INVALID_PATH"); }
         catch (UnixIOException e) when (e.Errno == 20) { throw ImException.BadRequest($"{ucloudPath}: a part of the path is not a folder"); }
     }
 
-    private static ImException Denied(string ucloudPath, Drive? drive, bool write) => ImException.Forbidden(
-        drive is not null && AccessDenial.Explain(drive.Id, drive.ProviderGeneratedId, ucloudPath, write) is { } why
-            ? $"Permission denied: {ucloudPath}: {why}"
-            : $"Permission denied: {ucloudPath}");
+    private static ImException Denied(string ucloudPath, Drive? drive, bool write, (Drive Drive, string Path)? target)
+    {
+        if (drive is not null && AccessDenial.Explain(drive.Id, drive.ProviderGeneratedId, ucloudPath, write) is { } why)
+            return ImException.Forbidden($"Permission denied: {ucloudPath}: {why}");
+        if (target is { } t && AccessDenial.Explain(t.Drive.Id, t.Drive.ProviderGeneratedId, t.Path, write: true) is { } there)
+            return ImException.Forbidden($"Permission denied: {t.Path}: {there}");
+        return ImException.Forbidden($"Permission denied: {ucloudPath}");
+    }
 }

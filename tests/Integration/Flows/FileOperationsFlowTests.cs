@@ -78,7 +78,14 @@ public sealed class FileOperationsFlowTests(Stack stack)
         // The refusal says which folder is closed, whose it is, and why.
         Assert.StartsWith($"Permission denied: {a}/intruder: you may not open the folder {a}, which belongs to {alice.LocalName} and the group ", folder.Why);
         Assert.EndsWith($" (rwx------); it is open to {alice.LocalName} only", folder.Why);
-        Assert.Equal(403, (await stack.ActAsync(bob, "files/move", new JsonObject { ["from"] = $"{a}/keep.txt", ["to"] = $"/{bob.Drive}/stolen.txt" })).Status);
+        var move = await stack.ActAsync(bob, "files/move", new JsonObject { ["from"] = $"{a}/keep.txt", ["to"] = $"/{bob.Drive}/stolen.txt" });
+        Assert.Equal(403, move.Status);
+        Assert.StartsWith($"Permission denied: {a}/keep.txt: you may not open the folder {a}, which belongs to {alice.LocalName}", move.Why);
+        // Bob's own file into alice's folder: the refusal names where it was to go.
+        await Shell.As(bob.LocalName, "sh", "-c", $"echo gift > /home/{bob.LocalName}/gift.txt").ThrowIfFailed();
+        var gift = await stack.ActAsync(bob, "files/move", new JsonObject { ["from"] = $"/{bob.Drive}/gift.txt", ["to"] = $"{a}/gift.txt" });
+        Assert.Equal(403, gift.Status);
+        Assert.StartsWith($"Permission denied: {a}/gift.txt: you may not open the folder {a}, which belongs to {alice.LocalName}", gift.Why);
         var trash = await stack.ActAsync(bob, "files/trash", new JsonObject { ["path"] = $"{a}/keep.txt" });
         Assert.Equal(403, trash.Status);
         Assert.Contains($"you may not open the folder {a}, which belongs to {alice.LocalName}", trash.Why);
