@@ -48,17 +48,41 @@ public static class FolderArchive
                     ct.ThrowIfCancellationRequested();
                     var local = dir.Local + "/" + name;
                     var entry = dir.Entry + "/" + name;
-                    var stat = FileStat.Of(local);
+                    FileStat? stat;
+                    try
+                    {
+                        stat = FileStat.Of(local);
+                    }
+                    catch (UnixIOException e)
+                    {
+                        problems.Add($"{entry}: not read ({Reason(e)})");
+                        continue;
+                    }
                     if (stat is not { Kind: FileKind.Regular or FileKind.Directory or FileKind.SymbolicLink })
                     {
                         if (stat is not null) problems.Add($"{entry}: left out (not a regular file, folder or link)");
                         continue;
                     }
+                    if (stat.Value.Kind == FileKind.Regular)
+                    {
+                        // Opened before its header is written: a file that cannot be read leaves no trace. A failure
+                        // after that (writing to the download, or reading the file) ends the archive.
+                        FileStream data;
+                        try
+                        {
+                            data = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
+                        }
+                        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+                        {
+                            problems.Add($"{entry}: not read ({Reason(e)})");
+                            continue;
+                        }
+                        await using (data) await WriteFileAsync(tar, data, entry, ct);
+                        continue;
+                    }
                     try
                     {
-                        // A file is opened before its header is written: one that cannot be read leaves no trace.
-                        if (stat.Value.Kind == FileKind.Regular) await WriteFileAsync(tar, local, entry, ct);
-                        else await tar.WriteEntryAsync(local, entry, ct);
+                        await tar.WriteEntryAsync(local, entry, ct);
                     }
                     catch (Exception e) when (e is UnauthorizedAccessException or FileNotFoundException or DirectoryNotFoundException)
                     {
@@ -79,10 +103,9 @@ public static class FolderArchive
         await output.FlushAsync(ct);
     }
 
-    /// <summary>A regular file's entry with its data, from a handle opened first (so a refusal comes before the header).</summary>
-    private static async Task WriteFileAsync(TarWriter tar, string local, string entry, CancellationToken ct)
+    /// <summary>A regular file's entry with its data, as the open file is now.</summary>
+    private static async Task WriteFileAsync(TarWriter tar, FileStream data, string entry, CancellationToken ct)
     {
-        await using var data = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
         var s = FileStat.Of(data.SafeFileHandle);
         var e = new PaxTarEntry(TarEntryType.RegularFile, entry)
         {
@@ -97,7 +120,7 @@ public static class FolderArchive
 
     private static string Reason(Exception e) => e switch
     {
-        UnauthorizedAccessException => "permission denied",
+        UnauthorizedAccessException or UnixIOException { IsPermissionDenied: true } => "permission denied",
         FileNotFoundException or DirectoryNotFoundException => "removed while the archive was made",
         _ => e.Message,
     };
