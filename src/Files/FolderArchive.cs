@@ -28,7 +28,15 @@ public static class FolderArchive
         var problems = new List<string>();
         await using (var tar = new TarWriter(output, TarEntryFormat.Pax, leaveOpen: true))
         {
-            await tar.WriteEntryAsync(folder, top, ct);
+            // The top is a folder in the archive even when the link's path reached it through a symbolic link.
+            var root = FileStat.Of(folder, followLinks: true) ?? throw new DirectoryNotFoundException(folder);
+            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, top)
+            {
+                ModificationTime = DateTimeOffset.FromUnixTimeMilliseconds(root.ModifiedAtMs),
+                Mode = (UnixFileMode)(root.Mode & 0xFFF),
+                Uid = (int)root.Uid,
+                Gid = (int)root.Gid,
+            }, ct);
             var pending = new Stack<(string Local, string Entry)>();
             pending.Push((folder, top));
             while (pending.TryPop(out var dir))
@@ -96,7 +104,10 @@ public static class FolderArchive
             {
                 var text = Encoding.UTF8.GetBytes(
                     "These were not included in this archive:\n" + string.Join('\n', problems) + "\n");
-                var report = new PaxTarEntry(TarEntryType.RegularFile, top + "/" + ErrorsEntry) { DataStream = new MemoryStream(text) };
+                // Under a name of its own: a file of the folder called so is not overwritten when the archive is unpacked.
+                var name = ErrorsEntry;
+                for (var i = 2; FileStat.Of(folder + "/" + name) is not null; i++) name = $"{Path.GetFileNameWithoutExtension(ErrorsEntry)}-{i}.txt";
+                var report = new PaxTarEntry(TarEntryType.RegularFile, top + "/" + name) { DataStream = new MemoryStream(text) };
                 await tar.WriteEntryAsync(report, ct);
             }
         }

@@ -136,10 +136,10 @@ public sealed class Stack : IAsyncLifetime
         using var holdGateway = new HttpClient(Tls.CreateHandler()) { BaseAddress = HoldProviderUrl };
         // Through the public way in (HTTPS, or relay and tunnel), not the loopback listener.
         var unknown = $"/ucloud/{ProviderId}/nothing-here";
-        await WaitFor("gateway", async () => (await Gateway.GetAsync(unknown)).StatusCode == HttpStatusCode.Unauthorized);
-        await WaitFor("hold gateway", async () => (await holdGateway.GetAsync(unknown)).StatusCode == HttpStatusCode.Unauthorized);
-        await WaitFor("sandbox", async () => (await Sandbox.GetAsync("/sandbox/calls")).IsSuccessStatusCode);
-        await WaitFor("hold sandbox", async () => (await HoldSandbox.GetAsync("/sandbox/calls")).IsSuccessStatusCode);
+        await WaitForDaemon("gateway", async () => (await Gateway.GetAsync(unknown)).StatusCode == HttpStatusCode.Unauthorized);
+        await WaitForDaemon("gateway-hold", async () => (await holdGateway.GetAsync(unknown)).StatusCode == HttpStatusCode.Unauthorized);
+        await WaitForDaemon("sandbox", async () => (await Sandbox.GetAsync("/sandbox/calls")).IsSuccessStatusCode);
+        await WaitForDaemon("sandbox-hold", async () => (await HoldSandbox.GetAsync("/sandbox/calls")).IsSuccessStatusCode);
     }
 
     public const string SlurmAccount = "ucimtest";
@@ -402,6 +402,21 @@ public sealed class Stack : IAsyncLifetime
 
     public string CoreKeyPem => File.ReadAllText(Path.Combine(SandboxState, "core_key.pem"));
 
+    /// <summary>Waits for a daemon of this stack; if it never answers, the failure carries the end of its log.</summary>
+    private async Task WaitForDaemon(string name, Func<Task<bool>> condition)
+    {
+        try
+        {
+            await WaitFor(name, condition);
+        }
+        catch (TimeoutException e)
+        {
+            var log = Path.Combine(LogDir, name + ".log");
+            var tail = File.Exists(log) ? string.Join('\n', File.ReadLines(log).TakeLast(30)) : "(no log)";
+            throw new TimeoutException($"{e.Message}\n--- the end of {log} ---\n{tail}", e);
+        }
+    }
+
     public static async Task WaitFor(string what, Func<Task<bool>> condition, TimeSpan? timeout = null)
     {
         var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
@@ -415,11 +430,25 @@ public sealed class Stack : IAsyncLifetime
         throw new TimeoutException($"timed out waiting for {what}{(last is null ? "" : $": {last.Message}")}");
     }
 
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A loopback port nobody listens on now, and never one handed out before in this run: the kernel may give
+    /// a just-closed ephemeral port again, and two daemons told the same port would find one of them refused
+    /// (a TLS client then meets the plain-HTTP one).
+    /// </summary>
     public static int FreePort()
     {
-        using var l = new TcpListener(IPAddress.Loopback, 0);
-        l.Start();
-        return ((IPEndPoint)l.LocalEndpoint).Port;
+        while (true)
+        {
+            using var l = new TcpListener(IPAddress.Loopback, 0);
+            l.Start();
+            var port = ((IPEndPoint)l.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port)) return port;
+            }
+        }
     }
 
     public async ValueTask DisposeAsync()
