@@ -9,7 +9,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 need_root
 RUNS=${RUNS:-7}
 PORT=${NGINX_PORT:-8891}
-apt_install nginx-light curl
+apt_install nginx-light curl python3
 bash "$ROOT/deploy/dev-stack.sh" start >/dev/null
 DIR=/home/alice/bench-dl
 FILE=$DIR/1g.bin

@@ -10,7 +10,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/deploy/lib/common.sh"
 need_root
 RUNS=${RUNS:-5}
-apt_install curl tar
+apt_install curl tar python3
 bash "$ROOT/deploy/dev-stack.sh" start >/dev/null
 DIR=/home/alice/bench-folder
 if [ "$(stat -c %s "$DIR/1g.bin" 2>/dev/null)" != 1073741824 ] || [ "$(find "$DIR/small" -type f 2>/dev/null | wc -l)" != 5000 ]; then

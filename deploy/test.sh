@@ -13,8 +13,9 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 bash "$D/cluster/slurm-up.sh"
 bash "$D/accounts.sh"
 bash "$D/install.sh"
-# The SSH key tests log in through a real sshd, which each test starts on a loopback port of its own.
-apt_install openssh-server
+# The SSH key tests log in through a real sshd, which each test starts on a loopback port of its own; the
+# crash tests kill an instance with kill(1), which Debian ships in procps.
+apt_install openssh-server procps
 UCIM_TEST_POSTGRES=$(bash "$D/postgres-up.sh")
 export UCIM_TEST_POSTGRES
 out=$(mktemp)

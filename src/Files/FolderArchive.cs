@@ -30,13 +30,7 @@ public static class FolderArchive
         {
             // The top is a folder in the archive even when the link's path reached it through a symbolic link.
             var root = FileStat.Of(folder, followLinks: true) ?? throw new DirectoryNotFoundException(folder);
-            await tar.WriteEntryAsync(new PaxTarEntry(TarEntryType.Directory, top)
-            {
-                ModificationTime = DateTimeOffset.FromUnixTimeMilliseconds(root.ModifiedAtMs),
-                Mode = (UnixFileMode)(root.Mode & 0xFFF),
-                Uid = (int)root.Uid,
-                Gid = (int)root.Gid,
-            }, ct);
+            await tar.WriteEntryAsync(Entry(TarEntryType.Directory, top, root), ct);
             var pending = new Stack<(string Local, string Entry)>();
             pending.Push((folder, top));
             while (pending.TryPop(out var dir))
@@ -118,16 +112,19 @@ public static class FolderArchive
     private static async Task WriteFileAsync(TarWriter tar, FileStream data, string entry, CancellationToken ct)
     {
         var s = FileStat.Of(data.SafeFileHandle);
-        var e = new PaxTarEntry(TarEntryType.RegularFile, entry)
-        {
-            DataStream = new BoundedStream(data, s.Size),
-            ModificationTime = DateTimeOffset.FromUnixTimeMilliseconds(s.ModifiedAtMs),
-            Mode = (UnixFileMode)(s.Mode & 0xFFF),
-            Uid = (int)s.Uid,
-            Gid = (int)s.Gid,
-        };
+        var e = Entry(TarEntryType.RegularFile, entry, s);
+        e.DataStream = new BoundedStream(data, s.Size);
         await tar.WriteEntryAsync(e, ct);
     }
+
+    /// <summary>An entry with the time, mode and owner the file has.</summary>
+    private static PaxTarEntry Entry(TarEntryType type, string name, FileStat s) => new(type, name)
+    {
+        ModificationTime = DateTimeOffset.FromUnixTimeMilliseconds(s.ModifiedAtMs),
+        Mode = (UnixFileMode)(s.Mode & 0xFFF),
+        Uid = (int)s.Uid,
+        Gid = (int)s.Gid,
+    };
 
     private static string Reason(Exception e) => e switch
     {

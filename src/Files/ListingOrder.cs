@@ -50,9 +50,13 @@ internal sealed class ListingOrder
 
     private bool IsAfter(long key, string name, BrowseCursor c)
     {
-        var cmp = key != c.Key ? key.CompareTo(c.Key) : string.CompareOrdinal(name, c.Name);
+        var cmp = Compare((key, name), (c.Key, c.Name));
         return Descending ? cmp < 0 : cmp > 0;
     }
+
+    /// <summary>The ascending order of entries: by key, then by name (ordinal).</summary>
+    private static int Compare((long Key, string Name) x, (long Key, string Name) y) =>
+        x.Key != y.Key ? x.Key.CompareTo(y.Key) : string.CompareOrdinal(x.Name, y.Name);
 
     /// <summary>The ascending (key, name) order of the names, by each one's key; names gone since they were read are left out.</summary>
     public static (long Key, string Name)[] SortByKey(IEnumerable<string> names, Func<string, long?> keyOf)
@@ -63,7 +67,7 @@ internal sealed class ListingOrder
             if (keyOf(name) is { } key) entries.Add((key, name));
         }
         var array = entries.ToArray();
-        Array.Sort(array, static (x, y) => x.Key != y.Key ? x.Key.CompareTo(y.Key) : string.CompareOrdinal(x.Name, y.Name));
+        Array.Sort(array, Compare);
         return array;
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 
 namespace UcloudIm.Hosting;
@@ -20,7 +21,20 @@ public static class EndMarkedStream
     public static async Task ReadAsync(Stream inner, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> deliver, CancellationToken ct)
     {
         var header = new byte[4];
-        var buffer = new byte[MaxFrame];
+        // Pooled: one per download in flight, not a new large-object allocation each time.
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxFrame);
+        try
+        {
+            await ReadFramesAsync(inner, header, buffer, deliver, ct);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static async Task ReadFramesAsync(Stream inner, byte[] header, byte[] buffer, Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> deliver, CancellationToken ct)
+    {
         while (true)
         {
             await inner.ReadExactlyAsync(header, ct);

@@ -27,13 +27,11 @@ public static class FileSystemCalls
     }
 
     public const int ReadAccess = 4, WriteAccess = 2, SearchAccess = 1;
+    /// <summary>faccessat's flag: check with the effective ids, as the operation itself would be.</summary>
+    internal const int AtEAccess = 0x200;
 
     /// <summary>Whether this process may read/write/search (a mask of the *Access values) the path, as the kernel would decide.</summary>
-    public static bool CanAccess(string path, int mode)
-    {
-        const int AtEAccess = 0x200;
-        return Libc.faccessat(AtFdCwd, path, mode, AtEAccess) == 0;
-    }
+    public static bool CanAccess(string path, int mode) => Libc.faccessat(AtFdCwd, path, mode, AtEAccess) == 0;
 
     /// <summary>Makes a folder unless something exists there (false then).</summary>
     public static bool TryMakeDirectory(string path, int mode)

@@ -76,8 +76,7 @@ public sealed class OpenDirectory : IDisposable
     /// <summary>Whether the calling user may make entries here (checked with the effective ids, as a write would be).</summary>
     public bool CanWrite()
     {
-        const int WOk = 2, AtEAccess = 0x200;
-        return Libc.faccessat(Fd, ".", WOk, AtEAccess) == 0;
+        return Libc.faccessat(Fd, ".", FileSystemCalls.WriteAccess, FileSystemCalls.AtEAccess) == 0;
     }
 
     /// <summary>Makes a folder here; false if something is already there.</summary>

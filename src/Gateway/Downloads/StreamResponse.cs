@@ -39,10 +39,7 @@ public static class StreamResponse
             await using var stream = new NetworkStream(socket, ownsSocket: false);
             try
             {
-                await EndMarkedStream.ReadAsync(stream, async (data, ct) =>
-                {
-                    await response.Body.WriteAsync(data, ct);
-                }, context.RequestAborted);
+                await EndMarkedStream.ReadAsync(stream, response.Body.WriteAsync, context.RequestAborted);
             }
             catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
             {

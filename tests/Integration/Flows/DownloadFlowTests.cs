@@ -237,7 +237,7 @@ public sealed class DownloadFlowTests(Stack stack)
         await using var body = await cut.Content.ReadAsStreamAsync();
         var buffer = new byte[1 << 20];
         await body.ReadExactlyAsync(buffer);
-        await Shell.Ok("pkill", "-KILL", "-u", user.LocalName, "-f", "ucloud-im-user");
+        await Shell.Ok("kill", "-9", InstanceLifecycleTests.ChildOf((await stack.InstanceOf(user))!.SudoPid).ToString(System.Globalization.CultureInfo.InvariantCulture));
         await Assert.ThrowsAnyAsync<IOException>(async () => { while (await body.ReadAsync(buffer) > 0) { } });
     }
 
