@@ -72,7 +72,8 @@ public static class FolderArchive
                         FileStream data;
                         try
                         {
-                            data = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 0, FileOptions.SequentialScan);
+                            // Not through a link, and never blocking on a FIFO swapped in since the stat above.
+                            data = new FileStream(FileSystemCalls.OpenRegularForReading(local, followLinks: false), FileAccess.Read, 0);
                         }
                         catch (Exception e) when (e is UnauthorizedAccessException or IOException)
                         {
@@ -130,6 +131,8 @@ public static class FolderArchive
     {
         UnauthorizedAccessException or UnixIOException { IsPermissionDenied: true } => "permission denied",
         FileNotFoundException or DirectoryNotFoundException => "removed while the archive was made",
+        UnixIOException { Errno: OpenDirectory.ELOOP } => "replaced by a symbolic link while the archive was made",
+        UnixIOException u => u.Reason,
         _ => e.Message,
     };
 

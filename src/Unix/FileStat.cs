@@ -82,12 +82,17 @@ public sealed class UnixIOException(int errno, string path)
 
     public bool IsPermissionDenied => Errno is 1 or 13; // EPERM, EACCES
 
+    /// <summary>What went wrong, without the path.</summary>
+    public string Reason => Describe(Errno);
+
     private static string Describe(int errno) => errno switch
     {
         1 => "operation not permitted",
         13 => "permission denied",
         2 => "no such file or directory",
+        6 => "not a regular file (a FIFO, socket or device)", // ENXIO: what FileSystemCalls.RegularOnly says of those
         20 => "not a directory",
+        27 => "larger than expected", // EFBIG: what FileSystemCalls.ReadSmallRegularFile says of a file over its limit
         40 => "too many levels of symbolic links",
         _ => $"errno {errno}",
     };

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
+using Microsoft.Win32.SafeHandles;
+using static UcloudIm.Unix.OpenFlags;
 
 namespace UcloudIm.Unix;
 
@@ -40,5 +42,59 @@ public static class FileSystemCalls
         var errno = Marshal.GetLastPInvokeError();
         if (errno == EEXIST) return false;
         throw new UnixIOException(errno, path);
+    }
+
+    public const int ENOENT = 2, ENXIO = 6, EFBIG = 27;
+    private const int FGetFl = 3, FSetFl = 4;
+
+    /// <summary>
+    /// Opens a regular file for reading, and nothing else. A FIFO, socket or device at the path is refused with
+    /// ENXIO instead of opened: opening a FIFO blocks until someone writes to it, so a name swapped for one
+    /// between a check and this open would hang the caller. O_NONBLOCK keeps the open itself from waiting, fstat
+    /// then checks what was opened, and the flag is cleared again for the reads. A missing file is a
+    /// <see cref="FileNotFoundException"/>; with <paramref name="followLinks"/> false, a link is ELOOP.
+    /// </summary>
+    public static SafeFileHandle OpenRegularForReading(string path, bool followLinks = true)
+    {
+        var fd = Libc.open(path, ORdOnly | ONonBlock | OCloExec | (followLinks ? 0 : ONoFollow));
+        if (fd < 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw errno == ENOENT ? new FileNotFoundException("no such file", path) : new UnixIOException(errno, path);
+        }
+        return RegularOnly(fd, path);
+    }
+
+    /// <summary>
+    /// A small regular file's bytes, for the few files read whole (a job's port or password file, a user's
+    /// authorized_keys): more than <paramref name="maxBytes"/> is EFBIG, so a link to /dev/zero or a huge file
+    /// cannot fill the memory, and a FIFO is ENXIO, not a read that waits for a writer.
+    /// </summary>
+    public static byte[] ReadSmallRegularFile(string path, int maxBytes)
+    {
+        using var handle = OpenRegularForReading(path);
+        var buffer = new byte[maxBytes + 1];
+        int total = 0, n;
+        while (total < buffer.Length && (n = RandomAccess.Read(handle, buffer.AsSpan(total), total)) > 0) total += n;
+        if (total > maxBytes) throw new UnixIOException(EFBIG, path);
+        return buffer[..total];
+    }
+
+    /// <summary>Takes a descriptor opened with O_NONBLOCK: a regular file's comes back blocking, anything else is closed and refused (ENXIO).</summary>
+    internal static SafeFileHandle RegularOnly(int fd, string path)
+    {
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        try
+        {
+            if (FileStat.Of(handle).Kind != FileKind.Regular) throw new UnixIOException(ENXIO, path);
+            var flags = Libc.fcntl(fd, FGetFl, 0);
+            if (flags < 0 || Libc.fcntl(fd, FSetFl, flags & ~ONonBlock) < 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), path);
+            return handle;
+        }
+        catch
+        {
+            handle.Dispose();
+            throw;
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Microsoft.Win32.SafeHandles;
+using static UcloudIm.Unix.OpenFlags;
 
 namespace UcloudIm.Unix;
 
@@ -12,7 +13,6 @@ namespace UcloudIm.Unix;
 [SupportedOSPlatform("linux")]
 public sealed class OpenDirectory : IDisposable
 {
-    private const int ORdOnly = 0, OWrOnly = 1, OCreat = 0x40, OExcl = 0x80, OTrunc = 0x200, ODirectory = 0x10000, ONoFollow = 0x20000, OCloExec = 0x80000;
     private const uint RenameNoReplace = 1;
     public const int ELOOP = 40;
 
@@ -88,13 +88,16 @@ public sealed class OpenDirectory : IDisposable
         return errno == FileSystemCalls.EEXIST ? false : throw new UnixIOException(errno, name);
     }
 
-    /// <summary>Opens (making or truncating) a file here for writing; a link in its place is refused.</summary>
+    /// <summary>
+    /// Opens (making or truncating) a regular file here for writing. A link in its place is refused (ELOOP), and so
+    /// is a FIFO or device (ENXIO): without O_NONBLOCK, opening a FIFO would wait for a reader forever.
+    /// </summary>
     public SafeFileHandle CreateFile(string name, int mode)
     {
         CheckName(name);
-        var fd = Libc.openat(Fd, name, OWrOnly | OCreat | OTrunc | ONoFollow | OCloExec, (uint)mode);
+        var fd = Libc.openat(Fd, name, OWrOnly | OCreat | OTrunc | ONonBlock | ONoFollow | OCloExec, (uint)mode);
         if (fd < 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
-        return new SafeFileHandle(fd, ownsHandle: true);
+        return FileSystemCalls.RegularOnly(fd, name);
     }
 
     /// <summary>renameat2 within this folder; with <paramref name="replace"/> false, false if the target exists.</summary>

@@ -255,6 +255,7 @@ public sealed class UploadReceiver : IDisposable
         UnixIOException { Errno: 122 } => "disk quota exceeded",
         UnixIOException { Errno: 20 } => "a part of its path is not a folder",
         _ when e.HResult is 28 or 122 => "no space left or quota exceeded",
+        UnixIOException u => u.Reason,
         _ => e.Message,
     };
 

@@ -43,7 +43,7 @@ internal static class DownloadEndpoints
                     if (s.Kind is not (FileKind.Regular or FileKind.Directory)) throw new InvalidPathException($"{item.Id} is not a regular file or a folder");
                     // Opening it now tells the user at once if they may not read it, not when the link is used.
                     if (s.Kind == FileKind.Directory) OpenDirectory.Open(path).Dispose();
-                    else using (File.OpenHandle(path, FileMode.Open, FileAccess.Read)) { }
+                    else using (FileSystemCalls.OpenRegularForReading(path)) { }
                     return path;
                 }, item.ResolvedCollection);
                 var token = LinkToken.Create(key, Purpose, me.Uid, local, DateTimeOffset.UtcNow + lifetime);
@@ -79,13 +79,8 @@ internal static class DownloadEndpoints
                 return ((SafeFileHandle?)null, (string?)path, FolderArchive.NameOf(path));
             }
             if (s.Kind != FileKind.Regular) throw new InvalidPathException($"{name} is not a regular file or a folder");
-            var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read);
-            if (FileStat.Of(file).Kind != FileKind.Regular)
-            {
-                file.Dispose();
-                throw new InvalidPathException($"{name} is not a regular file");
-            }
-            return (file, null, name);
+            // Swapped for a FIFO since the stat: refused (ENXIO), not waited on.
+            return (FileSystemCalls.OpenRegularForReading(path), (string?)null, name);
         });
     }
 }

@@ -138,7 +138,8 @@ internal static class FollowEndpoint
         {
             try
             {
-                using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                // A FIFO in the output's place is not followed: opening it would wait for a writer.
+                using var f = new FileStream(FileSystemCalls.OpenRegularForReading(path), FileAccess.Read);
                 if (f.Length <= _offset) return null;
                 f.Position = _offset;
                 var n = f.Read(_buffer, 0, _buffer.Length);
@@ -150,6 +151,7 @@ internal static class FollowEndpoint
             }
             catch (FileNotFoundException) { return null; }
             catch (DirectoryNotFoundException) { return null; }
+            catch (UnixIOException e) when (e.Errno is FileSystemCalls.ENXIO or FileSystemCalls.ENOTDIR) { return null; }
         }
     }
 

@@ -120,7 +120,7 @@ internal static class JobEndpoints
                 if (settings.Applications.FirstOrDefault(a => a.Name == application?["name"]?.ToString() && a.Version == application?["version"]?.ToString()) is { } known
                     && known.Interface?.Kind != type)
                     throw ImException.BadRequest($"{known.Title} has no {(type == "WEB" ? "web" : "VNC")} interface");
-                var port = await AllocatedPortAsync(Path.Combine(folder, "allocated-port.txt"), context.RequestAborted);
+                var port = AllocatedPort(Path.Combine(folder, "allocated-port.txt"));
                 var opened = await server.OpenWebAsync(new WebEndpointRequest(slurmId, rank, port, type), context.RequestAborted);
                 // UCloud's OpenSession, as is: Core wraps it (with the provider's id and domain) for the browser.
                 var session = new JsonObject { ["type"] = type.ToLowerInvariant(), ["jobId"] = coreId, ["rank"] = rank, ["domainOverride"] = "" };
@@ -128,7 +128,7 @@ internal static class JobEndpoints
                 else
                 {
                     session["url"] = opened.RedirectClientTo;
-                    session["password"] = await VncPasswordAsync(Path.Combine(folder, "vnc-password.txt"), context.RequestAborted);
+                    session["password"] = VncPassword(Path.Combine(folder, "vnc-password.txt"));
                 }
                 answers.Add((JsonNode)session);
             }
@@ -136,30 +136,37 @@ internal static class JobEndpoints
         });
     }
 
+    /// <summary>A few bytes the job wrote into its folder: never a FIFO that would block, nor a file without end.</summary>
+    private static string SmallText(string path) => System.Text.Encoding.UTF8.GetString(FileSystemCalls.ReadSmallRegularFile(path, 1024));
+
     /// <summary>The job's own VNC password (the job script made it); null when the application set none.</summary>
-    private static async Task<string?> VncPasswordAsync(string path, CancellationToken ct)
+    private static string? VncPassword(string path)
     {
         try
         {
-            var text = (await File.ReadAllTextAsync(path, ct)).Trim();
+            var text = SmallText(path).Trim();
             return text.Length is > 0 and <= 64 && text.All(char.IsAsciiLetterOrDigit) ? text : null;
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or UnixIOException { Errno: FileSystemCalls.EFBIG or FileSystemCalls.ENXIO })
         {
             return null;
         }
     }
 
-    private static async Task<int> AllocatedPortAsync(string path, CancellationToken ct)
+    private static int AllocatedPort(string path)
     {
         string text;
         try
         {
-            text = (await File.ReadAllTextAsync(path, ct)).Trim();
+            text = SmallText(path).Trim();
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             throw new ImException(409, "The application has not said which port it listens on yet (allocated-port.txt in its job folder); try again in a moment", "CONFLICT");
+        }
+        catch (UnixIOException e) when (e.Errno is FileSystemCalls.EFBIG or FileSystemCalls.ENXIO)
+        {
+            throw ImException.BadRequest($"allocated-port.txt in the job folder is {e.Reason}, not a port number");
         }
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
             throw ImException.BadRequest($"allocated-port.txt holds '{(text.Length > 20 ? text[..20] + "…" : text)}', not a port number");

@@ -22,7 +22,7 @@ namespace UcloudIm.UserInstance.Ssh;
 internal static partial class SshKeyEndpoints
 {
     /// <summary>A larger authorized_keys file is not one we should rewrite.</summary>
-    private const long MaxFileSize = 1 << 20;
+    private const int MaxFileSize = 1 << 20;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -88,13 +88,20 @@ internal static partial class SshKeyEndpoints
             Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             var existing = "";
             var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            if (File.Exists(target))
+            byte[]? bytes = null;
+            try
             {
-                if (new FileInfo(target).Length > MaxFileSize) throw new ImException(409, $"{path} is larger than {MaxFileSize / 1024} KiB; it was left as it is", "CONFLICT");
+                bytes = FileSystemCalls.ReadSmallRegularFile(target, MaxFileSize);
+            }
+            catch (FileNotFoundException) { }
+            catch (UnixIOException e) when (e.Errno == FileSystemCalls.EFBIG) { throw new ImException(409, $"{path} is larger than {MaxFileSize / 1024} KiB; it was left as it is", "CONFLICT"); }
+            catch (UnixIOException e) when (e.Errno == FileSystemCalls.ENXIO) { throw new ImException(409, $"{path} is not a regular file; it was left as it is", "CONFLICT"); }
+            if (bytes is not null)
+            {
                 // Strictly: a byte that is not UTF-8 would come back as U+FFFD, and the user's lines must come back as they were.
                 try
                 {
-                    existing = StrictUtf8.GetString(File.ReadAllBytes(target));
+                    existing = StrictUtf8.GetString(bytes);
                 }
                 catch (DecoderFallbackException)
                 {
