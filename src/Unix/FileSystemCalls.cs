@@ -44,7 +44,7 @@ public static class FileSystemCalls
         throw new UnixIOException(errno, path);
     }
 
-    public const int ENOENT = 2, ENXIO = 6, EFBIG = 27;
+    public const int ENOENT = 2, ENXIO = 6, EFBIG = 27, ENOSYS = 38, EOPNOTSUPP = 95;
     private const int FGetFl = 3, FSetFl = 4;
 
     /// <summary>
@@ -63,6 +63,60 @@ public static class FileSystemCalls
             throw errno == ENOENT ? new FileNotFoundException("no such file", path) : new UnixIOException(errno, path);
         }
         return RegularOnly(fd, path);
+    }
+
+    /// <summary>
+    /// A new, empty file at a temporary name of the caller's own, for writing: whatever had that name is removed
+    /// first (a leftover of an interrupted run, or a link or FIFO someone else put there), and the file is made
+    /// with O_EXCL|O_NOFOLLOW, so what is written to is the file just made. Truncating in place would follow a
+    /// link there into any file the user may write, and wait on a FIFO for ever. A folder there is EISDIR.
+    /// </summary>
+    public static SafeFileHandle ReplaceWithNewFile(string path, int mode)
+    {
+        if (Libc.unlinkat(AtFdCwd, path, 0) != 0 && Marshal.GetLastPInvokeError() is var errno and not ENOENT) throw new UnixIOException(errno, path);
+        var fd = Libc.openat(AtFdCwd, path, OWrOnly | OCreat | OExcl | ONoFollow | OCloExec, (uint)mode);
+        if (fd < 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), path);
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>
+    /// Copies the rest of <paramref name="from"/> to <paramref name="to"/>, from both files' offsets: in the kernel
+    /// with copy_file_range (a reflink where the file system shares blocks), with read and write where it cannot
+    /// (another file system before Linux 5.19, or one without the call). Cancellation is checked every 64 MiB.
+    /// </summary>
+    public static void CopyData(SafeFileHandle from, SafeFileHandle to, CancellationToken ct)
+    {
+        const int Step = 64 << 20;
+        long copied = 0;
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            var n = Libc.copy_file_range((int)from.DangerousGetHandle(), 0, (int)to.DangerousGetHandle(), 0, Step, 0);
+            if (n == 0) return;
+            if (n > 0)
+            {
+                copied += n;
+                continue;
+            }
+            var errno = Marshal.GetLastPInvokeError();
+            if (errno is EXDEV or EINVAL or ENOSYS or EOPNOTSUPP) break;
+            throw new UnixIOException(errno, "copy_file_range");
+        }
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 20);
+        try
+        {
+            int read;
+            while ((read = RandomAccess.Read(from, buffer, copied)) > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                RandomAccess.Write(to, buffer.AsSpan(0, read), copied);
+                copied += read;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 
     /// <summary>

@@ -33,6 +33,10 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int close(int fd);
 
+    /// <summary>copy_file_range(2) from and to the files' own offsets (both offset pointers null).</summary>
+    [LibraryImport("libc", SetLastError = true)]
+    internal static partial nint copy_file_range(int fdIn, nint offIn, int fdOut, nint offOut, nuint len, uint flags);
+
     /// <summary>fcntl(2) with an int argument (F_GETFL, F_SETFL).</summary>
     [LibraryImport("libc", SetLastError = true)]
     internal static partial int fcntl(int fd, int cmd, int arg);

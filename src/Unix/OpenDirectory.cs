@@ -79,6 +79,22 @@ public sealed class OpenDirectory : IDisposable
         return Libc.faccessat(Fd, ".", FileSystemCalls.WriteAccess, FileSystemCalls.AtEAccess) == 0;
     }
 
+    /// <summary>
+    /// This very folder as a path (<c>/proc/self/fd/N</c>), for calls .NET makes only by path: the kernel resolves it
+    /// to the folder held open, wherever it is now and whatever was put at its old path since.
+    /// </summary>
+    public string Path => $"/proc/self/fd/{Fd}";
+
+    /// <summary>
+    /// A name in this folder as a path, for calls that do not follow a link in their last component (lstat,
+    /// readlink, symlink, unlink, open with O_NOFOLLOW): only the folder part is resolved, through <see cref="Path"/>.
+    /// </summary>
+    public string PathOf(string name)
+    {
+        CheckName(name);
+        return $"{Path}/{name}";
+    }
+
     /// <summary>Makes a folder here; false if something is already there.</summary>
     public bool TryMakeDirectory(string name, int mode)
     {

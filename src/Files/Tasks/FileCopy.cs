@@ -7,7 +7,8 @@ namespace UcloudIm.Files.Tasks;
 /// Copies a file or a folder tree, as the user, so that running it again after an interruption finishes
 /// the job instead of starting over or duplicating: each file is copied to a hidden temporary name and
 /// renamed when whole, with its modification time and mode; a file already at the target with the same
-/// size and modification time is skipped. Symbolic links are copied as links, never followed.
+/// size and modification time is skipped. Symbolic links are copied as links, never followed; below the two
+/// folders named, neither tree is walked through a link, even one swapped in while the copy runs.
 /// </summary>
 [SupportedOSPlatform("linux")]
 public sealed class FileCopy(string from, string to, bool mergeRename, IProgress<TaskProgress>? progress = null)
@@ -22,7 +23,9 @@ public sealed class FileCopy(string from, string to, bool mergeRename, IProgress
     {
         var source = FileStat.Of(from) ?? throw new FileNotFoundException($"{Path.GetFileName(from)} does not exist");
         Measure(from, source, ct);
-        Copy(from, to, source, ct);
+        using (var fromDir = OpenDirectory.Open(Path.GetDirectoryName(from)!))
+        using (var toDir = OpenDirectory.Open(Path.GetDirectoryName(to)!))
+            Copy(fromDir, Path.GetFileName(from), toDir, Path.GetFileName(to), source, ct);
         Report();
     }
 
@@ -43,37 +46,47 @@ public sealed class FileCopy(string from, string to, bool mergeRename, IProgress
         }
     }
 
-    private void Copy(string source, string target, FileStat stat, CancellationToken ct)
+    /// <summary>
+    /// Copies <paramref name="name"/> of the folder held open as <paramref name="fromDir"/> to <paramref name="toName"/>
+    /// of <paramref name="toDir"/>. Both trees are walked by open folders, one component at a time and never
+    /// through a link: in a project folder another member can swap a folder for a link while the copy runs, and a
+    /// walk by paths would then read (and hand the group) whatever the link names, or write into it.
+    /// </summary>
+    private void Copy(OpenDirectory fromDir, string name, OpenDirectory toDir, string toName, FileStat stat, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
         switch (stat.Kind)
         {
             case FileKind.Directory:
-                if (!FileSystemCalls.TryMakeDirectory(target, FileOperations.FolderMode) && FileStat.Of(target)?.Kind != FileKind.Directory)
-                    throw new ConflictException($"{Path.GetFileName(target)} exists and is not a folder");
-                foreach (var child in Directory.EnumerateFileSystemEntries(source).Order(StringComparer.Ordinal))
+                if (!toDir.TryMakeDirectory(toName, FileOperations.FolderMode) && FileStat.Of(toDir, toName)?.Kind != FileKind.Directory)
+                    throw new ConflictException($"{toName} exists and is not a folder");
+                using (var source = fromDir.Descend([name]))
+                using (var target = toDir.Descend([toName]))
                 {
-                    if (FileStat.Of(child) is { } s) Copy(child, Path.Join(target, Path.GetFileName(child)), s, ct);
+                    foreach (var child in Directory.EnumerateFileSystemEntries(source.Path).Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal))
+                    {
+                        if (FileStat.Of(source, child) is { } s) Copy(source, child, target, child, s, ct);
+                    }
                 }
                 break;
             case FileKind.Regular:
-                CopyFile(source, target, stat);
+                CopyFile(fromDir, name, toDir, toName, stat, ct);
                 break;
             case FileKind.SymbolicLink:
-                if (FileStat.Of(target) is null) File.CreateSymbolicLink(target, new FileInfo(source).LinkTarget!);
+                if (FileStat.Of(toDir, toName) is null) File.CreateSymbolicLink(toDir.PathOf(toName), new FileInfo(fromDir.PathOf(name)).LinkTarget!);
                 break;
             default:
                 break; // sockets, pipes and devices are not copied
         }
     }
 
-    private void CopyFile(string source, string target, FileStat stat)
+    private void CopyFile(OpenDirectory fromDir, string name, OpenDirectory toDir, string toName, FileStat stat, CancellationToken ct)
     {
         // Under MERGE_RENAME a different file keeps its name and the copy takes "name(1)", …; looking for an
         // equal file among those names first is what keeps a resumed merge from copying twice.
-        foreach (var candidate in mergeRename ? WriteConflict.Candidates(target).Prepend(target) : [target])
+        foreach (var candidate in mergeRename ? WriteConflict.Candidates(toName).Prepend(toName) : [toName])
         {
-            var there = FileStat.Of(candidate);
+            var there = FileStat.Of(toDir, candidate);
             if (there is { Kind: FileKind.Regular } t && t.Size == stat.Size && t.ModifiedAtMs == stat.ModifiedAtMs)
             {
                 _skipped++;
@@ -81,15 +94,22 @@ public sealed class FileCopy(string from, string to, bool mergeRename, IProgress
                 return;
             }
             if (there is not null && mergeRename) continue;
-            var temp = Path.Join(Path.GetDirectoryName(candidate), "." + Path.GetFileName(candidate) + ".copy-part");
-            File.Copy(source, temp, overwrite: true);
-            File.SetUnixFileMode(temp, (UnixFileMode)(stat.Mode & 0b111_111_111));
-            File.SetLastWriteTimeUtc(temp, DateTimeOffset.FromUnixTimeMilliseconds(stat.ModifiedAtMs).UtcDateTime);
-            FileSystemCalls.Rename(temp, candidate);
+            var temp = "." + candidate + ".copy-part";
+            // The source is read only if it is still a regular file (not a link or FIFO put in its place since the
+            // stat), and the data goes to a file made new at the temporary name. File.Copy followed a link someone
+            // had left at that name, as the user, into any file of theirs; and it waited on a FIFO for ever.
+            using (var input = FileSystemCalls.OpenRegularForReading(fromDir.PathOf(name), followLinks: false))
+            using (var output = FileSystemCalls.ReplaceWithNewFile(toDir.PathOf(temp), 0b110_000_000))
+            {
+                FileSystemCalls.CopyData(input, output, ct);
+                File.SetUnixFileMode(output, (UnixFileMode)(stat.Mode & 0b111_111_111));
+                OpenDirectory.SetModifiedTime(output, stat.ModifiedAtMs);
+            }
+            toDir.TryRename(temp, candidate, replace: true);
             Done(stat.Size);
             return;
         }
-        throw new ConflictException($"no free name for {Path.GetFileName(target)}");
+        throw new ConflictException($"no free name for {toName}");
     }
 
     private long _lastReport;

@@ -138,6 +138,35 @@ public sealed class ProjectTests(Stack stack)
         Assert.DoesNotContain(group, (await stack.Cli("projects", "ls")).Stdout);
     }
 
+    [Fact]
+    public async Task A_link_one_member_leaves_at_a_copys_temporary_name_does_not_make_another_write_through_it()
+    {
+        // Every member may make any name in the project's folder. bob leaves a link to alice's own file where
+        // alice's copy writes its data before renaming it; the copy used to follow it, as alice, and overwrite
+        // her file with the data (and leave the link under the copy's name).
+        var alice = await stack.CreateUserAsync();
+        var bob = await stack.CreateUserAsync();
+        var group = await stack.CreateGroupAsync();
+        await Shell.Ok("usermod", "-aG", group, alice.LocalName);
+        await Shell.Ok("usermod", "-aG", group, bob.LocalName);
+        var folder = await ProjectFolderAsync(group);
+        var project = Guid.NewGuid().ToString();
+        await stack.Cli("projects", "add", "--ucloud-id", project, "--local-group", group).ThrowIfFailed();
+        var root = "/" + (await ProjectDriveAsync(project))["id"]!.GetValue<string>();
+        var notes = $"/home/{alice.LocalName}/notes.txt";
+        await Shell.Ok("runuser", "-u", alice.LocalName, "--", "sh", "-c", $"echo precious > {notes} && echo 'a,b' > {folder}/data.csv");
+        await Shell.Ok("runuser", "-u", bob.LocalName, "--", "ln", "-s", notes, $"{folder}/.data-copy.csv.copy-part");
+
+        var copied = await stack.ActAsync(alice, "files/copy", new JsonObject { ["from"] = $"{root}/data.csv", ["to"] = $"{root}/data-copy.csv", ["conflictPolicy"] = "REJECT" });
+        Assert.True(copied.Status == 200, copied.Why);
+        Assert.Equal("complete", copied.Body!["responses"]![0]!["type"]!.GetValue<string>());
+        Assert.Equal("precious\n", await File.ReadAllTextAsync(notes, TestContext.Current.CancellationToken));
+        var copy = UcloudIm.Unix.FileStat.Of($"{folder}/data-copy.csv")!.Value;
+        Assert.Equal((UcloudIm.Unix.FileKind.Regular, alice.Uid), (copy.Kind, copy.Uid));
+        Assert.Equal("a,b\n", await File.ReadAllTextAsync($"{folder}/data-copy.csv", TestContext.Current.CancellationToken));
+        Assert.False(Path.Exists($"{folder}/.data-copy.csv.copy-part"));
+    }
+
     private async Task<string> ProjectFolderAsync(string group)
     {
         Directory.CreateDirectory(stack.ProjectsDir);
