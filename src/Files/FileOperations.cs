@@ -64,7 +64,7 @@ public static class FileOperations
                 catch (UnixIOException e) when (e.Errno is FileSystemCalls.ENOTEMPTY or FileSystemCalls.EISDIR or FileSystemCalls.ENOTDIR or FileSystemCalls.EEXIST)
                 {
                     // A non-empty folder, or a folder and a file: remove what is there, then move.
-                    if (Directory.Exists(to) && FileStat.Of(to)?.Kind == FileKind.Directory) Directory.Delete(to, recursive: true); else File.Delete(to);
+                    using (var parent = OpenDirectory.Open(Path.GetDirectoryName(to)!)) parent.DeleteTree(Path.GetFileName(to));
                     FileSystemCalls.Rename(from, to);
                 }
                 return to;

@@ -126,6 +126,55 @@ public sealed class OpenDirectory : IDisposable
         return errno == FileSystemCalls.EEXIST && !replace ? false : throw new UnixIOException(errno, to);
     }
 
+    /// <summary>
+    /// Removes an entry here and, when it is a folder, everything in it; a missing one is not an error. Each
+    /// folder is opened by name (O_NOFOLLOW) and emptied through its descriptor, so a folder that someone swaps
+    /// for a link while it is being removed loses the link, never what the link names. Directory.Delete recurses
+    /// by path and empties the folder a link swapped in names, as the user: in a project folder's trash, another
+    /// member could aim it at any folder of the user emptying it.
+    /// </summary>
+    public void DeleteTree(string name)
+    {
+        CheckName(name);
+        if (FileStat.Of(this, name)?.Kind == FileKind.Directory)
+        {
+            OpenDirectory? folder = null;
+            try
+            {
+                folder = OpenChild(name, null);
+            }
+            catch (UnixIOException e) when (e.Errno is ELOOP or FileSystemCalls.ENOTDIR)
+            {
+                // No longer a folder since the stat: removed below as what it is now.
+            }
+            if (folder is not null)
+            {
+                // As much as can be removed is: the first failure is reported once the rest has been tried.
+                UnixIOException? failed = null;
+                using (folder)
+                {
+                    foreach (var child in Directory.EnumerateFileSystemEntries(folder.Path).Select(System.IO.Path.GetFileName).ToList())
+                    {
+                        try
+                        {
+                            folder.DeleteTree(child!);
+                        }
+                        catch (UnixIOException e)
+                        {
+                            failed ??= e;
+                        }
+                    }
+                }
+                if (failed is not null) throw failed;
+                if (Libc.unlinkat(Fd, name, AtRemoveDir) == 0 || Marshal.GetLastPInvokeError() == 2) return;
+                throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
+            }
+        }
+        DeleteFile(name);
+    }
+
+    private const int AtRemoveDir = 0x200;
+
     /// <summary>Removes a file here; a missing one is not an error.</summary>
     public void DeleteFile(string name)
     {

@@ -3,7 +3,10 @@ using UcloudIm.Unix;
 
 namespace UcloudIm.Files.Tasks;
 
-/// <summary>Removes everything in a trash folder (not the folder), as the user; links are removed, never followed.</summary>
+/// <summary>
+/// Removes everything in a trash folder (not the folder), as the user; links are removed, never followed, even
+/// one swapped in for a folder while it is removed (<see cref="OpenDirectory.DeleteTree"/>).
+/// </summary>
 [SupportedOSPlatform("linux")]
 public static class TrashEmptier
 {
@@ -12,7 +15,8 @@ public static class TrashEmptier
         if (Path.GetFileName(trash.TrimEnd('/')) != FileOperations.TrashFolder)
             throw new InvalidPathException($"Only a {FileOperations.TrashFolder} folder can be emptied");
         if (FileStat.Of(trash)?.Kind != FileKind.Directory) return 0;
-        var entries = Directory.EnumerateFileSystemEntries(trash).ToList();
+        using var folder = OpenDirectory.Open(trash);
+        var entries = Directory.EnumerateFileSystemEntries(folder.Path).Select(p => Path.GetFileName(p)).ToList();
         var failed = new List<string>();
         var last = 0L;
         for (var i = 0; i < entries.Count; i++)
@@ -20,12 +24,11 @@ public static class TrashEmptier
             ct.ThrowIfCancellationRequested();
             try
             {
-                if (FileStat.Of(entries[i])?.Kind == FileKind.Directory) Directory.Delete(entries[i], recursive: true);
-                else File.Delete(entries[i]);
+                folder.DeleteTree(entries[i]);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                failed.Add(Path.GetFileName(entries[i]));
+                failed.Add(entries[i]);
             }
             if (Environment.TickCount64 - last > 1000)
             {
