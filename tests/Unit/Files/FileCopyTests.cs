@@ -1,4 +1,5 @@
 using UcloudIm.Files.Tasks;
+using UcloudIm.Tests.Unit.Unix;
 using UcloudIm.Unix;
 
 namespace UcloudIm.Tests.Unit.Files;
@@ -21,7 +22,7 @@ public sealed class FileCopyTests : IDisposable
         Directory.CreateDirectory(Path.Combine(from, "sub"));
         await File.WriteAllTextAsync(Path.Combine(from, "sub", "empty.txt"), "", TestContext.Current.CancellationToken);
         File.CreateSymbolicLink(Path.Combine(from, "sub", "link"), "/etc/passwd");
-        await MakeFifoAsync(Path.Combine(from, "sub", "pipe"));
+        await Fifo.MakeAsync(Path.Combine(from, "sub", "pipe"));
 
         var copy = new FileCopy(from, Path.Combine(_dir, "to"), mergeRename: false);
         await Task.Run(() => copy.Run(TestContext.Current.CancellationToken), TestContext.Current.CancellationToken)
@@ -49,7 +50,7 @@ public sealed class FileCopyTests : IDisposable
         foreach (var name in new[] { "a.csv", "b.csv" })
             await File.WriteAllTextAsync(Path.Combine(_dir, name), $"data of {name}\n", TestContext.Current.CancellationToken);
         File.CreateSymbolicLink(Path.Combine(_dir, ".a-copy.csv.copy-part"), victim);
-        await MakeFifoAsync(Path.Combine(_dir, ".b-copy.csv.copy-part"));
+        await Fifo.MakeAsync(Path.Combine(_dir, ".b-copy.csv.copy-part"));
 
         foreach (var name in new[] { "a", "b" })
         {
@@ -62,13 +63,6 @@ public sealed class FileCopyTests : IDisposable
         }
         Assert.Equal("the user's own", await File.ReadAllTextAsync(victim, TestContext.Current.CancellationToken));
         Assert.Empty(Directory.EnumerateFileSystemEntries(_dir, ".*"));
-    }
-
-    private static async Task MakeFifoAsync(string path)
-    {
-        using var mkfifo = System.Diagnostics.Process.Start("mkfifo", [path]);
-        await mkfifo.WaitForExitAsync(TestContext.Current.CancellationToken);
-        Assert.Equal(0, mkfifo.ExitCode);
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

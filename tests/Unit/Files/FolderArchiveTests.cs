@@ -1,6 +1,7 @@
 using System.Formats.Tar;
 using System.Text;
 using UcloudIm.Files;
+using UcloudIm.Tests.Unit.Unix;
 
 namespace UcloudIm.Tests.Unit.Files;
 
@@ -15,11 +16,7 @@ public sealed class FolderArchiveTests : IDisposable
         var data = Directory.CreateDirectory(Path.Combine(_dir, "data")).FullName;
         await File.WriteAllTextAsync(Path.Combine(data, "a.txt"), "a", TestContext.Current.CancellationToken);
         await File.WriteAllTextAsync(Path.Combine(data, FolderArchive.ErrorsEntry), "the user's own", TestContext.Current.CancellationToken);
-        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [Path.Combine(data, "pipe")]))
-        {
-            await mkfifo.WaitForExitAsync(TestContext.Current.CancellationToken);
-            Assert.Equal(0, mkfifo.ExitCode);
-        }
+        await Fifo.MakeAsync(Path.Combine(data, "pipe"));
         var via = Path.Combine(_dir, "via");
         File.CreateSymbolicLink(via, data);
 
