@@ -150,22 +150,23 @@ public sealed class OpenDirectory : IDisposable
             if (folder is not null)
             {
                 // As much as can be removed is: the first failure is reported once the rest has been tried.
-                UnixIOException? failed = null;
+                Exception? failed = null;
                 using (folder)
                 {
+                    // A folder the user may not list (UnauthorizedAccessException) is one failure, not the end.
                     foreach (var child in Directory.EnumerateFileSystemEntries(folder.Path).Select(System.IO.Path.GetFileName).ToList())
                     {
                         try
                         {
                             folder.DeleteTree(child!);
                         }
-                        catch (UnixIOException e)
+                        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                         {
                             failed ??= e;
                         }
                     }
                 }
-                if (failed is not null) throw failed;
+                if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
                 if (Libc.unlinkat(Fd, name, AtRemoveDir) == 0 || Marshal.GetLastPInvokeError() == 2) return;
                 throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
             }

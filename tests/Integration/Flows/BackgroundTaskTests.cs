@@ -124,6 +124,26 @@ public sealed class BackgroundTaskTests(Stack stack)
     }
 
     [Fact]
+    public async Task Emptying_the_trash_removes_all_it_may_and_names_what_it_could_not()
+    {
+        var user = await stack.CreateUserAsync();
+        var trash = $"/home/{user.LocalName}/Trash";
+        // The user's own folder that the user has closed to themselves (mode 0), among things that can go.
+        await Shell.Ok("runuser", "-u", user.LocalName, "--", "sh", "-c",
+            $"mkdir -p {trash}/old/closed {trash}/old/open && echo x > {trash}/old/closed/f && echo y > {trash}/old/open/g"
+            + $" && echo z > {trash}/old/z.txt && echo w > {trash}/w.txt && chmod 0 {trash}/old/closed");
+        var answer = await stack.ActAsync(user, "files/emptyTrash", new JsonObject { ["path"] = $"/{user.Drive}/Trash" });
+        Assert.True(answer.Status == 200, answer.Why);
+        var task = await FinishedTask(user, answer.Body!["responses"]![0]!["taskId"]!.ToString());
+        Assert.Equal("FAILURE", task["state"]!.GetValue<string>());
+        Assert.Equal("Permission denied: 1 item(s) could not be removed (permission denied or in use): old", task["progress"]!.GetValue<string>());
+        // Everything else went, inside "old" too; only the closed folder stayed, with its file.
+        Assert.Equal(["old"], Directory.GetFileSystemEntries(trash).Select(Path.GetFileName));
+        Assert.Equal(["closed"], Directory.GetFileSystemEntries($"{trash}/old").Select(Path.GetFileName));
+        Assert.True(File.Exists($"{trash}/old/closed/f"));
+    }
+
+    [Fact]
     public async Task Emptying_the_trash_removes_everything_in_it_and_only_a_trash_folder_can_be_emptied()
     {
         var user = await stack.CreateUserAsync();
