@@ -57,7 +57,7 @@ public sealed class OpenDirectory : IDisposable
     {
         CheckName(name);
         var fd = Libc.openat(Fd, name, ORdOnly | ODirectory | ONoFollow | OCloExec, 0);
-        if (fd < 0 && Marshal.GetLastPInvokeError() == 2 && createMode is { } mode)
+        if (fd < 0 && Marshal.GetLastPInvokeError() == FileSystemCalls.ENOENT && createMode is { } mode)
         {
             if (Libc.mkdirat(Fd, name, (uint)mode) != 0 && Marshal.GetLastPInvokeError() != FileSystemCalls.EEXIST)
                 throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
@@ -84,6 +84,9 @@ public sealed class OpenDirectory : IDisposable
     /// to the folder held open, wherever it is now and whatever was put at its old path since.
     /// </summary>
     public string Path => $"/proc/self/fd/{Fd}";
+
+    /// <summary>The names of the entries in this very folder (not "." or ".."), in the order the file system gives them.</summary>
+    public List<string> Names() => [.. Directory.EnumerateFileSystemEntries(Path).Select(p => System.IO.Path.GetFileName(p))];
 
     /// <summary>
     /// A name in this folder as a path, for calls that do not follow a link in their last component (lstat,
@@ -154,11 +157,11 @@ public sealed class OpenDirectory : IDisposable
                 using (folder)
                 {
                     // A folder the user may not list (UnauthorizedAccessException) is one failure, not the end.
-                    foreach (var child in Directory.EnumerateFileSystemEntries(folder.Path).Select(System.IO.Path.GetFileName).ToList())
+                    foreach (var child in folder.Names())
                     {
                         try
                         {
-                            folder.DeleteTree(child!);
+                            folder.DeleteTree(child);
                         }
                         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                         {
@@ -167,7 +170,7 @@ public sealed class OpenDirectory : IDisposable
                     }
                 }
                 if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
-                if (Libc.unlinkat(Fd, name, AtRemoveDir) == 0 || Marshal.GetLastPInvokeError() == 2) return;
+                if (Libc.unlinkat(Fd, name, AtRemoveDir) == 0 || Marshal.GetLastPInvokeError() == FileSystemCalls.ENOENT) return;
                 throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
             }
         }
@@ -180,7 +183,7 @@ public sealed class OpenDirectory : IDisposable
     public void DeleteFile(string name)
     {
         CheckName(name);
-        if (Libc.unlinkat(Fd, name, 0) != 0 && Marshal.GetLastPInvokeError() is var errno and not 2) throw new UnixIOException(errno, name);
+        if (Libc.unlinkat(Fd, name, 0) != 0 && Marshal.GetLastPInvokeError() is var errno and not FileSystemCalls.ENOENT) throw new UnixIOException(errno, name);
     }
 
     /// <summary>Sets a file's modification time (and its access time to the same).</summary>

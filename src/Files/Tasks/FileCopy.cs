@@ -63,7 +63,7 @@ public sealed class FileCopy(string from, string to, bool mergeRename, IProgress
                 using (var source = fromDir.Descend([name]))
                 using (var target = toDir.Descend([toName]))
                 {
-                    foreach (var child in Directory.EnumerateFileSystemEntries(source.Path).Select(p => Path.GetFileName(p)).Order(StringComparer.Ordinal))
+                    foreach (var child in source.Names().Order(StringComparer.Ordinal))
                     {
                         if (FileStat.Of(source, child) is { } s) Copy(source, child, target, child, s, ct);
                     }

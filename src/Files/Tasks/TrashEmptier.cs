@@ -16,7 +16,7 @@ public static class TrashEmptier
             throw new InvalidPathException($"Only a {FileOperations.TrashFolder} folder can be emptied");
         if (FileStat.Of(trash)?.Kind != FileKind.Directory) return 0;
         using var folder = OpenDirectory.Open(trash);
-        var entries = Directory.EnumerateFileSystemEntries(folder.Path).Select(p => Path.GetFileName(p)).ToList();
+        var entries = folder.Names();
         var failed = new List<string>();
         var last = 0L;
         for (var i = 0; i < entries.Count; i++)
