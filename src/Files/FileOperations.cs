@@ -46,12 +46,18 @@ public static class FileOperations
         var source = FileStat.Of(from) ?? throw new FileNotFoundException($"{Path.GetFileName(from)} does not exist");
         try
         {
-            if (FileSystemCalls.TryRenameNoReplace(from, to)) return to;
+            return Rename(from, to, source, policy);
         }
         catch (UnixIOException e) when (e.Errno == FileSystemCalls.EXDEV)
         {
+            // At the top, or (merging folders) at a mount point below.
             throw new InvalidPathException("Moving between file systems is not supported yet; copy instead");
         }
+    }
+
+    private static string Rename(string from, string to, FileStat source, WriteConflictPolicy policy)
+    {
+        if (FileSystemCalls.TryRenameNoReplace(from, to)) return to;
         switch (policy)
         {
             case WriteConflictPolicy.Reject:
@@ -69,11 +75,9 @@ public static class FileOperations
                 }
                 return to;
             case WriteConflictPolicy.MergeRename when source.Kind == FileKind.Directory && FileStat.Of(to)?.Kind == FileKind.Directory:
-                foreach (var child in Directory.EnumerateFileSystemEntries(from).ToList())
-                {
-                    Move(child, Path.Join(to, Path.GetFileName(child)), WriteConflictPolicy.MergeRename);
-                }
-                Directory.Delete(from);
+                using (var fromParent = OpenDirectory.Open(Path.GetDirectoryName(from)!))
+                using (var toParent = OpenDirectory.Open(Path.GetDirectoryName(to)!))
+                    Merge(fromParent, Path.GetFileName(from), toParent, Path.GetFileName(to));
                 return to;
             default:
                 foreach (var candidate in WriteConflict.Candidates(to))
@@ -82,6 +86,30 @@ public static class FileOperations
                 }
                 throw new ConflictException($"no free name for {Path.GetFileName(to)} after {WriteConflict.MaxRenames} tries");
         }
+    }
+
+    /// <summary>
+    /// Moves what is in the folder <paramref name="from"/> into the folder <paramref name="to"/>: a folder that is in
+    /// both is merged in turn, anything else in the way gets the next free name; then the emptied folder goes. Both
+    /// trees are walked by open folders (O_NOFOLLOW, one level at a time) and entries renamed between descriptors, so a
+    /// folder swapped for a link while the merge runs is refused (ELOOP), never walked into: by path, the moved
+    /// files would land where another member's link pointed.
+    /// </summary>
+    private static void Merge(OpenDirectory fromParent, string from, OpenDirectory toParent, string to)
+    {
+        using (var source = fromParent.Descend([from]))
+        using (var target = toParent.Descend([to]))
+        {
+            foreach (var name in source.Names())
+            {
+                if (source.TryRename(name, target, name, replace: false)) continue;
+                if (FileStat.Of(source, name)?.Kind == FileKind.Directory && FileStat.Of(target, name)?.Kind == FileKind.Directory)
+                    Merge(source, name, target, name);
+                else if (!WriteConflict.Candidates(name).Any(candidate => source.TryRename(name, target, candidate, replace: false)))
+                    throw new ConflictException($"no free name for {name} after {WriteConflict.MaxRenames} tries");
+            }
+        }
+        fromParent.DeleteEmptyFolder(from);
     }
 
     /// <summary>Moves to the drive's Trash folder (made 0770 if missing) under a free name; returns where.</summary>

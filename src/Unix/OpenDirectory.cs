@@ -120,11 +120,14 @@ public sealed class OpenDirectory : IDisposable
     }
 
     /// <summary>renameat2 within this folder; with <paramref name="replace"/> false, false if the target exists.</summary>
-    public bool TryRename(string from, string to, bool replace)
+    public bool TryRename(string from, string to, bool replace) => TryRename(from, this, to, replace);
+
+    /// <summary>renameat2 from this folder into <paramref name="target"/>; with <paramref name="replace"/> false, false if the target exists.</summary>
+    public bool TryRename(string from, OpenDirectory target, string to, bool replace)
     {
         CheckName(from);
         CheckName(to);
-        if (Libc.renameat2(Fd, from, Fd, to, replace ? 0 : RenameNoReplace) == 0) return true;
+        if (Libc.renameat2(Fd, from, target.Fd, to, replace ? 0 : RenameNoReplace) == 0) return true;
         var errno = Marshal.GetLastPInvokeError();
         return errno == FileSystemCalls.EEXIST && !replace ? false : throw new UnixIOException(errno, to);
     }
@@ -170,14 +173,27 @@ public sealed class OpenDirectory : IDisposable
                     }
                 }
                 if (failed is not null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failed);
-                if (Libc.unlinkat(Fd, name, AtRemoveDir) == 0 || Marshal.GetLastPInvokeError() == FileSystemCalls.ENOENT) return;
-                throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
+                try
+                {
+                    DeleteEmptyFolder(name);
+                }
+                catch (UnixIOException e) when (e.Errno == FileSystemCalls.ENOENT)
+                {
+                }
+                return;
             }
         }
         DeleteFile(name);
     }
 
     private const int AtRemoveDir = 0x200;
+
+    /// <summary>Removes an empty folder here (ENOTEMPTY if something is in it, ENOTDIR if it is not a folder).</summary>
+    public void DeleteEmptyFolder(string name)
+    {
+        CheckName(name);
+        if (Libc.unlinkat(Fd, name, AtRemoveDir) != 0) throw new UnixIOException(Marshal.GetLastPInvokeError(), name);
+    }
 
     /// <summary>Removes a file here; a missing one is not an error.</summary>
     public void DeleteFile(string name)

@@ -69,6 +69,50 @@ public sealed class FileOperationsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_folder_swapped_for_a_link_while_folders_merge_never_receives_the_moved_files()
+    {
+        // Another member of a project folder flips to/sub and a link to elsewhere, atomically and without pause,
+        // while folders are merged into to: each merge must move its file into the real sub, or fail, never follow the link.
+        Directory.CreateDirectory(P("to/sub"));
+        Directory.CreateDirectory(P("elsewhere"));
+        File.CreateSymbolicLink(P("to/link"), P("elsewhere"));
+        using var stop = new CancellationTokenSource();
+        var swaps = 0;
+        var swapper = Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Assert.Equal(0, renameat2(AtFdCwd, P("to/sub"), AtFdCwd, P("to/link"), RenameExchange));
+                swaps++;
+            }
+        }, TestContext.Current.CancellationToken);
+        var merged = 0;
+        for (var i = 0; i < 300; i++)
+        {
+            Write($"from{i}/sub/b{i}.txt", "b");
+            try
+            {
+                FileOperations.Move(P($"from{i}"), P("to"), WriteConflictPolicy.MergeRename);
+                merged++;
+            }
+            catch (IOException)
+            {
+                // The swap was seen: refused, with the file left where it was.
+            }
+        }
+        await stop.CancelAsync();
+        await swapper;
+        Assert.True(swaps > 300 && merged > 0, $"{swaps} swaps and {merged} merges: the race was not run");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(P("elsewhere")));
+    }
+
+    private const int AtFdCwd = -100;
+    private const uint RenameExchange = 2;
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    private static extern int renameat2(int olddirfd, string oldpath, int newdirfd, string newpath, uint flags);
+
+    [Fact]
     public void Replace_replaces_a_non_empty_folder()
     {
         Write("from/new.txt", "n"); Write("to/old.txt", "o");
