@@ -42,7 +42,7 @@ public sealed record JobAppParameter(string Name, string Type, bool Optional, st
 /// An instance tells the server about a job it submitted, so the monitor follows it. The job's folder (and
 /// project) are kept for its later calls (follow, open), which then need not work them out again.
 /// </summary>
-public sealed record TrackJobRequest(string CoreJobId, long SlurmId, string? Folder = null, string? ProjectId = null);
+public sealed record TrackJobRequest(string CoreJobId, long SlurmId, string? Folder = null, string? ProjectId = null, bool SshEnabled = false);
 
 /// <summary>A followed job's state as the monitor last saw it.</summary>
 public sealed record JobStateView(string CoreJobId, long SlurmId, string State, string? Folder = null);

@@ -21,7 +21,8 @@ public sealed class JobsRepository(Database db, TimeProvider time)
     private readonly SemaphoreSlim _seqLock = new(1, 1);
     private long _seq = -1;
 
-    public async Task TrackAsync(string coreId, long slurmId, uint ownerUid, string ucloudUsername, string status, string? folder, string? projectId,
+    /// <summary>Starts following a job, IN_QUEUE with <paramref name="statuses"/> as its first updates, in order.</summary>
+    public async Task TrackAsync(string coreId, long slurmId, uint ownerUid, string ucloudUsername, IReadOnlyList<string> statuses, string? folder, string? projectId,
         CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
@@ -31,7 +32,10 @@ public sealed class JobsRepository(Database db, TimeProvider time)
             "insert into jobs (core_id, slurm_id, owner_uid, ucloud_username, state, submitted_at, updated_at, folder, project_id) " +
             "values (@coreId, @slurmId, @uid, @ucloudUsername, 'IN_QUEUE', @now, @now, @folder, @projectId) on conflict (core_id) do nothing",
             new { coreId, slurmId, uid = (long)ownerUid, ucloudUsername, now, folder, projectId }, tx, cancellationToken: ct));
-        if (inserted == 1) await AddUpdate(c, tx, coreId, "IN_QUEUE", status, now, ct);
+        if (inserted == 1)
+        {
+            foreach (var status in statuses) await AddUpdate(c, tx, coreId, "IN_QUEUE", status, now, ct);
+        }
         else
         {
             // The same job told twice is fine; another Slurm job under the same Core id is not.

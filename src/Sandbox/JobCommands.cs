@@ -33,7 +33,8 @@ internal static class JobCommands
         var param = new Option<string[]>("--param") { Description = "name=value, repeatable", AllowMultipleArgumentsPerToken = false };
         var minutes = new Option<int>("--minutes") { DefaultValueFactory = _ => 10, Description = "Time limit" };
         var project = new Option<string?>("--project") { Description = "Run it in this UCloud project (its id): charged to the project, in the project's drive" };
-        var run = new Command("run", "Start a job as an end-user: run alice shell --product standard-1 --param script='echo hi'") { user, app, url, product, param, minutes, project };
+        var ssh = new Option<bool>("--ssh") { Description = "Start it with SSH enabled: its status then says how to log in and into the job" };
+        var run = new Command("run", "Start a job as an end-user: run alice shell --product standard-1 --param script='echo hi'") { user, app, url, product, param, minutes, project, ssh };
         run.SetAction(async (p, ct) =>
         {
             var parameters = new JsonObject();
@@ -46,7 +47,7 @@ internal static class JobCommands
             var answer = await PostAsync(p.GetValue(url)!, $"/sandbox/users/{Uri.EscapeDataString(p.GetValue(user)!)}/jobs", new JsonObject
             {
                 ["application"] = p.GetValue(app), ["product"] = p.GetValue(product), ["minutes"] = p.GetValue(minutes), ["parameters"] = parameters,
-                ["project"] = p.GetValue(project),
+                ["project"] = p.GetValue(project), ["ssh"] = p.GetValue(ssh),
             }, ct);
             if (answer["status"]?.GetValue<int>() != 200)
             {

@@ -26,7 +26,7 @@ internal static class EndUserEndpoints
     public sealed record ExtendRequest(int Minutes);
 
     public sealed record StartJobRequest(string Application, string? Version, string Product, Dictionary<string, string>? Parameters, int? Minutes, string? Name,
-        string? Project = null);
+        string? Project = null, bool Ssh = false);
 
     public sealed record UploadRequest(string Path, string? Type, string? ConflictPolicy);
 
@@ -119,7 +119,7 @@ internal static class EndUserEndpoints
             {
                 ["application"] = new JsonObject { ["name"] = body.Application, ["version"] = body.Version },
                 ["product"] = new JsonObject { ["id"] = body.Product, ["category"] = body.Product, ["provider"] = state.ProviderId },
-                ["parameters"] = parameters, ["replicas"] = 1, ["name"] = body.Name,
+                ["parameters"] = parameters, ["replicas"] = 1, ["name"] = body.Name, ["sshEnabled"] = body.Ssh,
                 ["timeAllocation"] = new JsonObject { ["hours"] = 0, ["minutes"] = body.Minutes ?? 10, ["seconds"] = 0 },
             };
             var job = jobs.Create(user, spec, body.Project);

@@ -27,7 +27,7 @@ internal static class InstanceEndpoints
             TypedResults.Ok((await tasks.UnfinishedAsync((await CallerAsync(context, connections, instances, ct)).Uid, ct)).ToList()));
         // After sbatch, an instance hands its job to the monitor. The monitor reports it only while Slurm
         // says it is the caller's job (the uid is checked at every poll).
-        group.MapPost("/jobs", async (HttpContext context, TrackJobRequest body, JobsRepository jobs, Jobs.JobUpdateSender sender, Projects.ProjectService projects, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
+        group.MapPost("/jobs", async (HttpContext context, TrackJobRequest body, Configuration.ImConfig config, JobsRepository jobs, Jobs.JobUpdateSender sender, Projects.ProjectService projects, ConnectionsRepository connections, InstanceManager instances, CancellationToken ct) =>
         {
             var caller = await CallerAsync(context, connections, instances, ct);
             if (string.IsNullOrEmpty(body.CoreJobId) || body.CoreJobId.Length > 128 || body.SlurmId <= 0) throw ImException.BadRequest("A job needs Core's id and the Slurm id");
@@ -36,8 +36,10 @@ internal static class InstanceEndpoints
             if (body.ProjectId is { } project) await projects.MemberProjectAsync(caller, project, ct);
             try
             {
-                await jobs.TrackAsync(body.CoreJobId, body.SlurmId, caller.Uid, caller.UcloudUsername, $"Submitted to the queue (Slurm id {body.SlurmId})",
-                    body.Folder, body.ProjectId, ct);
+                string[] statuses = body.SshEnabled
+                    ? [$"Submitted to the queue (Slurm id {body.SlurmId})", config.Ssh.JobStatus(caller.LocalUsername, body.SlurmId)]
+                    : [$"Submitted to the queue (Slurm id {body.SlurmId})"];
+                await jobs.TrackAsync(body.CoreJobId, body.SlurmId, caller.Uid, caller.UcloudUsername, statuses, body.Folder, body.ProjectId, ct);
             }
             catch (MappingConflictException e)
             {

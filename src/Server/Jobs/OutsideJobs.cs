@@ -64,7 +64,7 @@ internal sealed partial class OutsideJobs(ImConfig config, JobsRepository jobs, 
                 }, ct);
                 var coreId = answer?["responses"]?[0]?["id"]?.ToString();
                 if (string.IsNullOrEmpty(coreId)) continue;
-                await jobs.TrackAsync(coreId, job.JobId, owner.Uid, owner.UcloudUsername, $"Submitted outside UCloud (Slurm id {job.JobId})", null, project?.UcloudProjectId, ct);
+                await jobs.TrackAsync(coreId, job.JobId, owner.Uid, owner.UcloudUsername, [$"Submitted outside UCloud (Slurm id {job.JobId})"], null, project?.UcloudProjectId, ct);
                 LogRegistered(log, job.JobId, owner.UcloudUsername, coreId);
                 any = true;
             }

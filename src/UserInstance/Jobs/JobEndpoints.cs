@@ -193,6 +193,12 @@ internal static class JobEndpoints
                 + RequestJson.Integer(time, "seconds", 0, 0, MaxTimeParts));
         if (limit <= TimeSpan.Zero) throw ImException.BadRequest("The job's time allocation must be positive");
         var nodes = (int)RequestJson.Integer(spec, "replicas", 1, 1, MaxNodes);
+        var sshEnabled = spec["sshEnabled"] switch
+        {
+            null => false,
+            JsonValue v when v.TryGetValue<bool>(out var b) => b,
+            _ => throw ImException.BadRequest("The job's sshEnabled must be true or false"),
+        };
 
         string script;
         var jobRoot = Path.Combine(me.Home, settings.JobFolder);
@@ -222,7 +228,7 @@ internal static class JobEndpoints
             try
             {
                 if (server is null) throw new HttpRequestException("no server channel");
-                await server.TrackJobAsync(new TrackJobRequest(coreId, slurmId, folder, project?.UcloudProjectId), ct);
+                await server.TrackJobAsync(new TrackJobRequest(coreId, slurmId, folder, project?.UcloudProjectId, sshEnabled), ct);
             }
             catch (Exception e) when (e is HttpRequestException or ImException)
             {

@@ -35,10 +35,31 @@ public sealed class JobFlowTests(Stack stack)
         var job = await Final(user, id);
         Assert.Equal(["IN_QUEUE", "RUNNING", "SUCCESS"], States(job));
         Assert.StartsWith("Submitted to the queue (Slurm id ", job["updates"]![0]!["status"]!.ToString());
+        Assert.DoesNotContain(job["updates"]!.AsArray(), u => u!["status"]!.ToString().StartsWith("SSH", StringComparison.Ordinal));
         var folder = $"/home/{user.LocalName}/ucloud-jobs/{id}";
         Assert.Equal($"hello from {user.LocalName}\n", await File.ReadAllTextAsync($"{folder}/stdout.txt"));
         Assert.Equal(user.Uid, UcloudIm.Unix.FileStat.Of($"{folder}/stdout.txt")!.Value.Uid);
         Assert.Contains("#SBATCH --job-name=ucloud-" + id, await File.ReadAllTextAsync($"{folder}/job.sbatch"));
+    }
+
+    [Fact]
+    public async Task A_job_started_with_ssh_says_how_to_log_in_and_the_srun_it_names_reaches_the_job()
+    {
+        var user = await stack.CreateUserAsync();
+        await using var _ = Stack.CancelJobsAtEnd(user);
+        var started = await stack.StartJobAsync(user, "true", sleep: 120, ssh: true);
+        Assert.True(started["status"]!.GetValue<int>() == 200, started.ToJsonString());
+        var id = started["jobId"]!.ToString();
+        await Stack.WaitFor("the job to run", async () => (await Job(user, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+        var updates = (await Job(user, id))["updates"]!.AsArray();
+        var slurmId = updates[0]!["status"]!.ToString().Split("Slurm id ")[1].TrimEnd(')');
+        Assert.Equal(["IN_QUEUE", "IN_QUEUE", "RUNNING"], updates.Select(u => u!["state"]!.ToString()));
+        Assert.Equal($"SSH: log in with 'ssh {user.LocalName}@login.test -p 2222'; while the job runs, 'srun --jobid {slurmId} --overlap --pty bash -l' there opens a shell inside it",
+            updates[1]!["status"]!.ToString());
+        // What the line tells the user to type, without the terminal (--pty) a test has none of: it runs in the job, as them.
+        var inside = await Shell.As(user.LocalName, "srun", "--jobid", slurmId, "--overlap", "bash", "-lc", "echo $SLURM_JOB_ID $(id -un)");
+        Assert.True(inside.Succeeded, inside.Stderr);
+        Assert.Equal($"{slurmId} {user.LocalName}", inside.Stdout.Trim());
     }
 
     [Fact]

@@ -15,9 +15,9 @@ public sealed class JobsRepositoryTests
             var ct = TestContext.Current.CancellationToken;
             var time = new FixedTime(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
             var jobs = new JobsRepository(db, time);
-            await jobs.TrackAsync("j1", 101, 1001, "alice", "submitted", null, null, ct);
-            await jobs.TrackAsync("j2", 102, 1001, "alice", "submitted", null, null, ct);
-            await jobs.TrackAsync("j3", 103, 1002, "bob", "submitted", null, null, ct);
+            await jobs.TrackAsync("j1", 101, 1001, "alice", ["submitted"], null, null, ct);
+            await jobs.TrackAsync("j2", 102, 1001, "alice", ["submitted"], null, null, ct);
+            await jobs.TrackAsync("j3", 103, 1002, "bob", ["submitted"], null, null, ct);
 
             var changed = await jobs.RecordAsync([
                 new StateChange("j1", "RUNNING", "running"),

@@ -16,8 +16,8 @@ public sealed class WebEndpointsRepositoryTests
             var time = new FixedTime(new DateTimeOffset(2026, 11, 28, 10, 0, 0, TimeSpan.Zero));
             var jobs = new JobsRepository(db, time);
             var web = new WebEndpointsRepository(db, time);
-            await jobs.TrackAsync("j1", 101, 1001, "alice", "submitted", null, null, ct);
-            await jobs.TrackAsync("j2", 102, 1001, "alice", "submitted", null, null, ct);
+            await jobs.TrackAsync("j1", 101, 1001, "alice", ["submitted"], null, null, ct);
+            await jobs.TrackAsync("j2", 102, 1001, "alice", ["submitted"], null, null, ct);
             await web.RegisterAsync("app-j1-0.apps.example", "j1", 1001, "node1", 20001, "t1", TimeSpan.FromMinutes(5), ct);
             await web.RegisterAsync("vnc-j2-0", "j2", 1001, "node2", 20002, "t2", TimeSpan.FromMinutes(5), ct);
             // Not running yet: the link does not work (and is spent).

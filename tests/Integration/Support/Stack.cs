@@ -201,7 +201,7 @@ public sealed class Stack : IAsyncLifetime
           downloadLinkLifetime: {LinkLifetime.TotalSeconds}s
         services:
           type: Slurm
-          ssh: {"{"} installKeys: true {"}"}
+          ssh: {"{"} installKeys: true, host: login.test, port: 2222 {"}"}
           slurm:
             monitorInterval: 1s
             maxTimeLimit: 2h
@@ -310,18 +310,18 @@ public sealed class Stack : IAsyncLifetime
     }
 
     /// <summary>Starts the shell application as an end-user would; the sandbox's answer (status, jobId).</summary>
-    public Task<JsonNode> StartJobAsync(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1", string? project = null) =>
-        StartApplicationAsync(user, "shell", new JsonObject { ["script"] = script, ["sleep"] = sleep.ToString(System.Globalization.CultureInfo.InvariantCulture) }, minutes, product, project);
+    public Task<JsonNode> StartJobAsync(TestUser user, string script, int sleep = 0, int minutes = 10, string product = "std-1", string? project = null, bool ssh = false) =>
+        StartApplicationAsync(user, "shell", new JsonObject { ["script"] = script, ["sleep"] = sleep.ToString(System.Globalization.CultureInfo.InvariantCulture) }, minutes, product, project, ssh);
 
     /// <summary>Starts version 1 of an application as an end-user would (in a project, if given); the sandbox's answer (status, jobId).</summary>
     public async Task<JsonNode> StartApplicationAsync(TestUser user, string application, JsonObject parameters, int minutes = 10, string product = "std-1",
-        string? project = null)
+        string? project = null, bool ssh = false)
     {
         var response = await Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(user.UcloudName)}/jobs",
             new StringContent(new JsonObject
             {
                 ["application"] = application, ["version"] = "1", ["product"] = product, ["minutes"] = minutes, ["parameters"] = parameters,
-                ["project"] = project,
+                ["project"] = project, ["ssh"] = ssh,
             }.ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
     }

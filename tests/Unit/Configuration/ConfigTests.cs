@@ -108,6 +108,25 @@ public sealed class ConfigTests : IDisposable
     }
 
     [Fact]
+    public void The_ssh_login_a_job_names_is_a_host_and_a_port_and_nothing_a_shell_would_read_more_into()
+    {
+        Write("config.yml", Minimal + "\nservices:\n  ssh: { host: login.hpc.example.org, port: 2222 }\n");
+        var ssh = ImConfig.Load(_dir, ConfigReader.Gateway).Ssh;
+        Assert.Equal(new SshOptions(false, ".ssh/authorized_keys", "login.hpc.example.org", 2222), ssh);
+        Assert.Equal("SSH: log in with 'ssh alice@login.hpc.example.org -p 2222'; while the job runs, 'srun --jobid 42 --overlap --pty bash -l' there opens a shell inside it",
+            ssh.JobStatus("alice", 42));
+        Assert.Contains("'ssh alice@10.0.0.5';", (SshOptions.Defaults with { Host = "10.0.0.5" }).JobStatus("alice", 42));
+        Assert.StartsWith("SSH was asked for, but this provider has no SSH login", SshOptions.Defaults.JobStatus("alice", 42));
+        foreach (var bad in new[] { "\"login; rm -rf ~\"", "\"login host\"", "\"user@login\"", "\"login:22\"" })
+        {
+            Write("config.yml", Minimal + $"\nservices:\n  ssh: {{ host: {bad} }}\n");
+            Assert.Equal("services.ssh.host", Assert.Throws<ConfigException>(() => ImConfig.Load(_dir, ConfigReader.Gateway)).Key);
+        }
+        Write("config.yml", Minimal + "\nservices:\n  ssh: { host: login, port: 70000 }\n");
+        Assert.Equal("services.ssh.port", Assert.Throws<ConfigException>(() => ImConfig.Load(_dir, ConfigReader.Gateway)).Key);
+    }
+
+    [Fact]
     public void A_projects_jobs_are_charged_to_the_account_named_by_its_group_unless_configured_otherwise()
     {
         Write("config.yml", Minimal + "\nservices:\n  slurm: {}\n");
