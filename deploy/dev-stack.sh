@@ -68,7 +68,7 @@ userInstances:
   idleTimeout: ${IDLE_TIMEOUT:-30m}
 services:
   type: Slurm
-  ssh: { installKeys: true }
+  ssh: { installKeys: true, host: localhost }
   slurm:
     monitorInterval: 2s
     machines:
