@@ -227,7 +227,7 @@ internal static class FileEndpoints
         catch (UnixIOException e) when (e.IsPermissionDenied) { throw Denied(ucloudPath, drive, write, target); }
         catch (UnauthorizedAccessException) { throw Denied(ucloudPath, drive, write, target); }
         catch (UnixIOException e) when (e.Errno == Unix.OpenDirectory.ELOOP) { throw ImException.BadRequest($"{ucloudPath}: the path passes through a symbolic link, which this operation does not follow", "INVALID_PATH"); }
-        catch (UnixIOException e) when (e.Errno == 20) { throw ImException.BadRequest($"{ucloudPath}: a part of the path is not a folder"); }
+        catch (UnixIOException e) when (e.Errno == FileSystemCalls.ENOTDIR) { throw ImException.BadRequest($"{ucloudPath}: a part of the path is not a folder"); }
         catch (UnixIOException e) when (e.Errno == FileSystemCalls.ENXIO) { throw ImException.BadRequest($"{ucloudPath} is not a regular file or a folder", "INVALID_PATH"); }
     }
 
