@@ -61,7 +61,9 @@ public sealed class ProviderCaller(HttpClient http, SandboxState state, TokenIss
             status = 502;
             body = System.Text.Json.JsonSerializer.Serialize(new { statusCode = 502, why = $"The provider cannot be reached: {e.Message}" });
         }
-        log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "core->provider", method.Method, path, status, username, null));
+        // A refusal keeps its answer (the provider's error: why, never a token), so the call log says what went wrong.
+        log.Add(new LoggedCall(time.GetUtcNow().ToUnixTimeMilliseconds(), "core->provider", method.Method, path, status, username,
+            status >= 400 && body.Length > 0 ? body[..Math.Min(body.Length, 500)] : null));
         return (status, body);
     }
 }
