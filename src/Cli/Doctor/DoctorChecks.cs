@@ -62,6 +62,7 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
         findings.Add(await CheckSlurmAsync(ct));
         findings.Add(await CheckTerminalsAsync(config, ct));
         if (config.Ssh.InstallKeys) findings.Add(await CheckSshAsync(config.Ssh, ct));
+        if (config.Ssh.Host is { } sshHost) findings.Add(await SshLoginFindingAsync(sshHost, config.Ssh.Port, TimeSpan.FromSeconds(5), ct));
         if (config.FileSystems.ProjectLocators.Any()) findings.Add(await CheckProjectFoldersAsync(config, ct));
         return findings;
     }
@@ -252,6 +253,45 @@ internal sealed class DoctorChecks(string configDir, CommandRunner runner, strin
             ? new("ssh keys", true, $"installed into ~/{ssh.AuthorizedKeysFile}, which sshd reads (AuthorizedKeysFile {string.Join(' ', files)})")
             : new("ssh keys", false, $"installed into ~/{ssh.AuthorizedKeysFile}, but sshd reads only {(files.Length == 0 ? "no file" : string.Join(' ', files))}",
                 $"add {ssh.AuthorizedKeysFile} to AuthorizedKeysFile in sshd_config, or set services.ssh.authorizedKeysFile to a file it reads");
+    }
+
+    /// <summary>
+    /// The login a job started with SSH names (services.ssh.host and port): an SSH server must answer there, or users
+    /// are told to log in somewhere nobody listens. Every SSH server speaks first, with its "SSH-2.0-…" line (RFC 4253).
+    /// </summary>
+    internal static async Task<Finding> SshLoginFindingAsync(string host, int port, TimeSpan timeout, CancellationToken ct)
+    {
+        const string Fix = "set services.ssh.host and services.ssh.port to the login node users reach by SSH, or check its DNS name and firewall";
+        var where = $"{host}:{port}";
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(timeout);
+        try
+        {
+            using var client = new System.Net.Sockets.TcpClient();
+            await client.ConnectAsync(host, port, limit.Token);
+            var buffer = new byte[256];
+            var read = 0;
+            var stream = client.GetStream();
+            while (read < buffer.Length && Array.IndexOf(buffer, (byte)'\n', 0, read) < 0)
+            {
+                var n = await stream.ReadAsync(buffer.AsMemory(read), limit.Token);
+                if (n == 0) break;
+                read += n;
+            }
+            var line = System.Text.Encoding.ASCII.GetString(buffer, 0, read).Split('\n')[0].TrimEnd('\r');
+            var shown = new string([.. line.Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
+            return line.StartsWith("SSH-", StringComparison.Ordinal)
+                ? new("ssh login", true, $"{where} answers {shown} (the login jobs started with SSH name)")
+                : new("ssh login", false, $"{where} answers, but not as an SSH server ('{shown}')", Fix);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new("ssh login", false, $"{where} did not answer within {timeout.TotalSeconds:0} s", Fix);
+        }
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException)
+        {
+            return new("ssh login", false, $"{where} cannot be reached from this node: {e.Message}", Fix);
+        }
     }
 
     private async Task<Finding> CheckSlurmAsync(CancellationToken ct)

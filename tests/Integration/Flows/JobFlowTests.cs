@@ -54,7 +54,7 @@ public sealed class JobFlowTests(Stack stack)
         var updates = (await Job(user, id))["updates"]!.AsArray();
         var slurmId = updates[0]!["status"]!.ToString().Split("Slurm id ")[1].TrimEnd(')');
         Assert.Equal(["IN_QUEUE", "IN_QUEUE", "RUNNING"], updates.Select(u => u!["state"]!.ToString()));
-        Assert.Equal($"SSH: log in with 'ssh {user.LocalName}@login.test -p 2222'; while the job runs, 'srun --jobid {slurmId} --overlap --pty bash -l' there opens a shell inside it",
+        Assert.Equal($"SSH: log in with 'ssh {user.LocalName}@127.0.0.1 -p {stack.SshLoginPort}'; while the job runs, 'srun --jobid {slurmId} --overlap --pty bash -l' there opens a shell inside it",
             updates[1]!["status"]!.ToString());
         // What the line tells the user to type, without the terminal (--pty) a test has none of: it runs in the job, as them.
         var inside = await Shell.As(user.LocalName, "srun", "--jobid", slurmId, "--overlap", "bash", "-lc", "echo $SLURM_JOB_ID $(id -un)");

@@ -171,6 +171,7 @@ public sealed class LocalTrustTests(Stack stack)
         Assert.True(doctor.Succeeded, doctor.Stdout + doctor.Stderr);
         Assert.Contains("0 to fix", doctor.Stdout);
         Assert.Contains("ok   sudoers: ucloud may run only", doctor.Stdout);
+        Assert.Contains($"ok   ssh login: 127.0.0.1:{stack.SshLoginPort} answers SSH-2.0-ucim-test-login", doctor.Stdout);
         Assert.DoesNotContain("[green]", doctor.Stdout);
     }
 

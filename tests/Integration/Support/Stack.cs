@@ -89,6 +89,8 @@ public sealed class Stack : IAsyncLifetime
         (GatewayPort, HoldGatewayPort, SandboxPort, HoldSandboxPort) = (FreePort(), FreePort(), FreePort(), FreePort());
         (TlsPort, HoldTlsPort, RedirectPort) = (FreePort(), FreePort(), FreePort());
         (SandboxTlsPort, HoldSandboxTlsPort) = (FreePort(), FreePort());
+        _sshLogin.Start();
+        _ = GreetAsSshAsync(_sshLogin);
         await Shell.Ok(Path.Combine(Prefix, "sandbox/ucloud-sandbox"), "--state-dir", SandboxState, "init", "--provider-id", ProviderId, "--im-config-dir", ConfigDir);
         File.Copy(Path.Combine(ConfigDir, "ucloud_key.pub"), Path.Combine(HoldConfigDir, "ucloud_key.pub"));
         File.WriteAllText(CaFile, Certificates.CaPem);
@@ -201,7 +203,7 @@ public sealed class Stack : IAsyncLifetime
           downloadLinkLifetime: {LinkLifetime.TotalSeconds}s
         services:
           type: Slurm
-          ssh: {"{"} installKeys: true, host: login.test, port: 2222 {"}"}
+          ssh: {"{"} installKeys: true, host: 127.0.0.1, port: {SshLoginPort} {"}"}
           slurm:
             monitorInterval: 1s
             maxTimeLimit: 2h
@@ -241,6 +243,29 @@ public sealed class Stack : IAsyncLifetime
     }
 
     public int ServerPid => _daemons.First(d => d.Name == "server").Pid;
+
+    /// <summary>
+    /// The login node (services.ssh.host) the tests' jobs name: a loopback listener that greets as every SSH server
+    /// does and hangs up. doctor reads only that greeting; the srun a job's SSH line names, a test runs itself.
+    /// </summary>
+    private readonly TcpListener _sshLogin = new(IPAddress.Loopback, 0);
+    public int SshLoginPort => ((IPEndPoint)_sshLogin.LocalEndpoint).Port;
+
+    private static async Task GreetAsSshAsync(TcpListener listener)
+    {
+        try
+        {
+            while (true)
+            {
+                using var client = await listener.AcceptTcpClientAsync();
+                await client.GetStream().WriteAsync("SSH-2.0-ucim-test-login\r\n"u8.ToArray());
+            }
+        }
+        catch (Exception e) when (e is ObjectDisposedException or SocketException or IOException)
+        {
+            // Stopped with the stack.
+        }
+    }
 
     /// <summary>Stops the server (SIGTERM as systemd would, or SIGKILL), runs <paramref name="whileDown"/>, and starts it again.</summary>
     public async Task RestartServerAsync(Func<Task>? whileDown = null, bool kill = false)
@@ -400,6 +425,13 @@ public sealed class Stack : IAsyncLifetime
 
     public async Task<JsonArray> SandboxCallsAsync() => JsonNode.Parse(await Sandbox.GetStringAsync("/sandbox/calls"))!.AsArray();
 
+    /// <summary>
+    /// Until Core reaches the server through the gateway (and, in proxy mode, the tunnel): for a test that counts
+    /// Core's calls exactly, after tests that restart the server or cut the tunnel, whose 503s are Core's to retry.
+    /// </summary>
+    public Task ProviderAnswersAsync() =>
+        WaitFor("the provider to answer Core", async () => JsonNode.Parse(await Sandbox.GetStringAsync("/sandbox/products"))!["status"]!.GetValue<int>() == 200);
+
     public string CoreKeyPem => File.ReadAllText(Path.Combine(SandboxState, "core_key.pem"));
 
     /// <summary>Waits for a daemon of this stack; if it never answers, the failure carries the end of its log.</summary>
@@ -453,6 +485,7 @@ public sealed class Stack : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        _sshLogin.Stop();
         foreach (var d in Enumerable.Reverse(_daemons)) await d.DisposeAsync();
         foreach (var u in _users)
         {

@@ -34,4 +34,48 @@ public sealed class DoctorSshTests
         Assert.True(f.Ok);
         Assert.Contains("login nodes", f.Detail);
     }
+
+    [Fact]
+    public async Task The_login_jobs_name_must_answer_as_an_ssh_server()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var ssh = await FindingFromAsync("SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n", ct);
+        Assert.True(ssh.Ok, ssh.Detail);
+        Assert.EndsWith("answers SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3 (the login jobs started with SSH name)", ssh.Detail);
+
+        var web = await FindingFromAsync("HTTP/1.1 400 Bad Request\r\n\r\n", ct);
+        Assert.False(web.Ok);
+        Assert.Contains("answers, but not as an SSH server ('HTTP/1.1 400 Bad Request')", web.Detail);
+
+        var silent = await FindingFromAsync(null, ct);
+        Assert.False(silent.Ok);
+        Assert.Contains("did not answer within", silent.Detail);
+
+        // A port nobody listens on: the one a listener had a moment ago.
+        var closed = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closed.Start();
+        var port = ((System.Net.IPEndPoint)closed.LocalEndpoint).Port;
+        closed.Stop();
+        var refused = await DoctorChecks.SshLoginFindingAsync("127.0.0.1", port, TimeSpan.FromSeconds(5), ct);
+        Assert.False(refused.Ok);
+        Assert.Contains($"127.0.0.1:{port} cannot be reached from this node", refused.Detail);
+        Assert.Contains("services.ssh.host", refused.Fix);
+    }
+
+    /// <summary>The finding for a loopback server that greets with <paramref name="greeting"/> (or says nothing).</summary>
+    private static async Task<Finding> FindingFromAsync(string? greeting, CancellationToken ct)
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        var serve = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptTcpClientAsync(ct);
+            if (greeting is not null) await client.GetStream().WriteAsync(System.Text.Encoding.ASCII.GetBytes(greeting), ct);
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        }, ct);
+        var finding = await DoctorChecks.SshLoginFindingAsync("127.0.0.1", port, TimeSpan.FromSeconds(1), ct);
+        await serve;
+        return finding;
+    }
 }
