@@ -32,6 +32,7 @@ public sealed class BrowsingFilesFlowTests(Stack stack)
     public async Task With_hold_until_ready_the_first_request_costs_one_round_trip()
     {
         var user = await stack.CreateUserAsync();
+        await stack.ProviderAnswersAsync(hold: true);
         var answer = await stack.BrowseAsync(user, hold: true);
         Assert.Equal((200, 1, 0), (answer.Status, answer.Attempts, answer.Inits));
         Assert.Contains(".bashrc", answer.Names);

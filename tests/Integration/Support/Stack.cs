@@ -429,8 +429,9 @@ public sealed class Stack : IAsyncLifetime
     /// Until Core reaches the server through the gateway (and, in proxy mode, the tunnel): for a test that counts
     /// Core's calls exactly, after tests that restart the server or cut the tunnel, whose 503s are Core's to retry.
     /// </summary>
-    public Task ProviderAnswersAsync() =>
-        WaitFor("the provider to answer Core", async () => JsonNode.Parse(await Sandbox.GetStringAsync("/sandbox/products"))!["status"]!.GetValue<int>() == 200);
+    public Task ProviderAnswersAsync(bool hold = false) =>
+        WaitFor("the provider to answer Core", async () =>
+            JsonNode.Parse(await (hold ? HoldSandbox : Sandbox).GetStringAsync("/sandbox/products"))!["status"]!.GetValue<int>() == 200);
 
     public string CoreKeyPem => File.ReadAllText(Path.Combine(SandboxState, "core_key.pem"));
 
