@@ -78,7 +78,7 @@ public static partial class GatewayHost
         builder.Services.AddSingleton(config.Gateway);
         LargeBlockMemoryPool.UseForKestrel(builder.Services);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton(new Router(config.Provider.Id));
+        builder.Services.AddSingleton(new Router(config.Provider.Id, config.Ssh.InstallKeys));
         builder.Services.AddSingleton(sp => new CoreTokenValidator(key, config.Gateway.TokenIssuer, config.Gateway.ClockSkew, sp.GetRequiredService<TimeProvider>()));
         builder.Services.AddSingleton(new ServerClient(serverInvoker));
         builder.Services.AddSingleton(serverInvoker);

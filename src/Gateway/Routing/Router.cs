@@ -4,8 +4,10 @@ namespace UcloudIm.Gateway.Routing;
 /// Decides where a request goes, from its path first: server endpoints go to the server whatever headers
 /// they carry (Core sends integration/init with the user's header; the reference routed it to 449). Every
 /// other provider endpoint acts for a user and goes to that user's instance. Pure, so it is unit tested.
+/// With <paramref name="installsSshKeys"/> off, ssh/keyUploaded is refused here: Core sends it for every user
+/// whenever they change a key, and each would otherwise start that user's instance (a sudo) only to refuse.
 /// </summary>
-public sealed class Router(string providerId)
+public sealed class Router(string providerId, bool installsSshKeys = true)
 {
     private readonly string _prefix = $"/ucloud/{providerId}/";
     private readonly string _jobsWebsocketPrefix = $"/ucloud/jobs.provider.{providerId}/";
@@ -24,6 +26,7 @@ public sealed class Router(string providerId)
 
         if (rest.StartsWith('/') || rest.Contains("..", StringComparison.Ordinal) || rest.Contains("//", StringComparison.Ordinal)) return RouteDecision.Bad("Malformed path");
         if (IsServerPath(rest)) return RouteDecision.Server;
+        if (!installsSshKeys && rest == "ssh/keyUploaded") return RouteDecision.Bad(Contracts.SshKeys.NotInstalled);
 
         var fromHeader = usernameHeader is null ? null : UsernameCodec.Decode(usernameHeader);
         if (usernameHeader is not null && fromHeader is null) return RouteDecision.Bad("The UCloud-Username header is not a base64-encoded username");

@@ -34,7 +34,7 @@ internal static partial class SshKeyEndpoints
         app.MapPost($"/ucloud/{bootstrap.ProviderId}/ssh/keyUploaded", async context =>
         {
             var relative = bootstrap.AuthorizedKeysFile
-                ?? throw ImException.BadRequest("This provider does not install SSH keys (services.ssh.installKeys is off); ask its administrators how to log in with a key");
+                ?? throw ImException.BadRequest(SshKeys.NotInstalled);
             var body = await RequestJson.ObjectAsync(context.Request, context.RequestAborted);
             var username = RequestJson.OptionalString(body, "username");
             if (username != bootstrap.UcloudUsername)

@@ -24,6 +24,29 @@ public sealed class SshKeyTests(Stack stack) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Where_keys_are_not_installed_the_gateway_refuses_them_and_starts_no_instance()
+    {
+        var user = await stack.CreateUserAsync();
+        var (gateway, client) = await stack.StartGatewayAsync("gateway-nokeys",
+            c => c.Replace("installKeys: true", "installKeys: false", StringComparison.Ordinal));
+        await using (gateway)
+        using (client)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/ucloud/{Stack.ProviderId}/ssh/keyUploaded")
+            {
+                Content = new StringContent(new JsonObject { ["username"] = user.UcloudName, ["allKeys"] = new JsonArray() }.ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + CoreTokens.Service(stack));
+            request.Headers.TryAddWithoutValidation("UCloud-Username", Convert.ToBase64String(Encoding.UTF8.GetBytes(user.UcloudName)));
+            using var response = await client.SendAsync(request, TestContext.Current.CancellationToken);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("does not install SSH keys (services.ssh.installKeys is off)",
+                JsonNode.Parse(await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken))!["why"]!.GetValue<string>());
+        }
+        Assert.Null(await stack.InstanceOf(user));
+    }
+
+    [Fact]
     public async Task Keys_added_in_UCloud_log_the_user_in_and_the_users_own_lines_stay()
     {
         var alice = await stack.CreateUserAsync();

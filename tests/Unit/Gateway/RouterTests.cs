@@ -23,6 +23,17 @@ public sealed class RouterTests
     }
 
     [Fact]
+    public void Ssh_keys_go_to_the_users_instance_only_where_keys_are_installed()
+    {
+        var on = _router.Decide("/ucloud/dev/ssh/keyUploaded", Alice, null);
+        Assert.Equal(("alice", RouteKind.User), (on.Username, on.Kind));
+        var off = new Router("dev", installsSshKeys: false).Decide("/ucloud/dev/ssh/keyUploaded", Alice, null);
+        Assert.Equal(RouteKind.BadRequest, off.Kind);
+        Assert.Contains("does not install SSH keys", off.Problem);
+        Assert.Equal(RouteKind.User, new Router("dev", installsSshKeys: false).Decide("/ucloud/dev/files/browse", Alice, null).Kind);
+    }
+
+    [Fact]
     public void A_user_endpoint_goes_to_the_user_named_by_the_header()
     {
         var d = _router.Decide("/ucloud/dev/files/browse", Alice, null);
