@@ -36,9 +36,8 @@ internal static class InstanceEndpoints
             if (body.ProjectId is { } project) await projects.MemberProjectAsync(caller, project, ct);
             try
             {
-                string[] statuses = body.SshEnabled
-                    ? [$"Submitted to the queue (Slurm id {body.SlurmId})", config.Ssh.JobStatus(caller.LocalUsername, body.SlurmId)]
-                    : [$"Submitted to the queue (Slurm id {body.SlurmId})"];
+                var submitted = $"Submitted to the queue (Slurm id {body.SlurmId})";
+                string[] statuses = body.SshEnabled ? [submitted, config.Ssh.JobStatus(caller.LocalUsername, body.SlurmId)] : [submitted];
                 await jobs.TrackAsync(body.CoreJobId, body.SlurmId, caller.Uid, caller.UcloudUsername, statuses, body.Folder, body.ProjectId, ct);
             }
             catch (MappingConflictException e)
