@@ -23,69 +23,27 @@ apt_install nginx-light wrk curl python3 procps
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 UP=${UPSTREAM_PORT:-8892}; NGP=${NGINX_PROXY_PORT:-8893}; TUNNEL_GW_PORT=${TUNNEL_GATEWAY_PORT:-8894}
-CONFIG=${IM_CONFIG_DIR:-/etc/ucloud-im}
-SANDBOX=http://127.0.0.1:${SANDBOX_PORT:-8800}
-TLS=${TLS_PORT:-8443}
-# An application whose web interface is the small upstream (a fixed web.port), as a provider would add one;
-# the server reads applications when it starts.
-cat > "$CONFIG/applications/bench-upstream.yml" <<APP
-name: bench-upstream
-version: "1"
-title: The benchmark's upstream
-web: { port: $UP }
-invocation: |
-  sleep 1800
-APP
-bash "$ROOT/deploy/dev-stack.sh" stop >/dev/null 2>&1 || true
-bash "$ROOT/deploy/dev-stack.sh" start >/dev/null
-PROVIDER=$(cat /var/lib/ucloud-sandbox/provider-id)
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-
 WORK=$(mktemp -d); chmod 0711 "$WORK"
+. "$ROOT/bench/lib/app-route.sh"
 cleanup() {
-  for n in upstream proxy; do [ -s "$WORK/$n.pid" ] && nginx -c "$WORK/$n.conf" -s stop 2>/dev/null || true; done
+  bench_app_cleanup
   [ -s "$WORK/gw.pid" ] && kill "$(cat "$WORK/gw.pid")" 2>/dev/null || true
-  [ -n "${JOB:-}" ] && curl -s -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/cancel" >/dev/null || true
   rm -rf "$WORK"
-  rm -f "$CONFIG/applications/bench-upstream.yml"
 }
 trap cleanup EXIT
-cp "$CONFIG/tls/fullchain.pem" "$WORK/cert.pem"; install -m 0600 "$CONFIG/tls/privkey.pem" "$WORK/key.pem"
+bench_app_start
 # The upstream and the proxying nginx are separate nginx instances, so that each one's CPU time is its own.
-nginx_conf() {
-  cat <<CONF
-worker_processes auto;
-pid $WORK/$1.pid;
-error_log $WORK/$1-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  $2
-}
-CONF
-}
-nginx_conf upstream "server { listen 127.0.0.1:$UP; location / { return 200 \"hello\\n\"; } }" > "$WORK/upstream.conf"
-nginx_conf proxy "upstream small { server 127.0.0.1:$UP; keepalive 64; }
+bench_nginx upstream "server { listen 127.0.0.1:$UP; location / { return 200 \"hello\\n\"; } }"
+bench_nginx proxy "upstream small { server 127.0.0.1:$UP; keepalive 64; }
   server {
     listen 127.0.0.1:$NGP ssl http2;
     ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
     location / { proxy_pass http://small; proxy_http_version 1.1; proxy_set_header Connection \"\"; }
-  }" > "$WORK/proxy.conf"
-nginx -c "$WORK/upstream.conf"; nginx -c "$WORK/proxy.conf"
+  }"
 wait_for 10 nginx curl -sf "http://127.0.0.1:$UP/"
 
 # A real job of alice's whose "web interface" is the small upstream.
-JOB=$(curl -sf -X POST -H 'content-type: application/json' "$SANDBOX/sandbox/users/alice/jobs" \
-  -d '{"application":"bench-upstream","version":"1","product":"standard-1","minutes":30,"parameters":{}}' \
-  | json 'd["jobId"]')
-running() { curl -sf "$SANDBOX/sandbox/users/alice/jobs" | json "[j['state'] for j in d if j['id']=='$JOB'][0]" | grep -qx RUNNING; }
-wait_for 60 "job $JOB to run" running || die "alice's job $JOB did not start"
-sleep 1
-LINK=$(curl -sf -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/open" | json 'd["body"]["responses"][0]["session"]["redirectClientTo"]')
-APP_HOST=$(echo "$LINK" | sed -E 's#https://([^:/]+).*#\1#')
-COOKIE=$(curl -s --cacert "$CONFIG/tls/fullchain.pem" --resolve "$APP_HOST:$TLS:127.0.0.1" -D - -o /dev/null "$LINK" \
-  | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p')
-[ -n "$COOKIE" ] || die "the authorize link gave no session cookie"
+bench_app_open
 curl -sf --cacert "$CONFIG/tls/fullchain.pem" --resolve "$APP_HOST:$TLS:127.0.0.1" -H "Cookie: $COOKIE" "https://$APP_HOST:$TLS/" | grep -qx hello \
   || die "the app route does not reach the upstream"
 
@@ -130,8 +88,8 @@ measure() {
 }
 row() { printf '%-44s %10s %10s %8s %12s\n' "$1" "$2" "$3" "$4" "$5"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a/b}'; }
-UPSTREAM_PIDS=$(pgrep -P "$(cat "$WORK/upstream.pid")" | xargs)
-PROXY_PIDS=$(pgrep -P "$(cat "$WORK/proxy.pid")" | xargs)
+UPSTREAM_PIDS=$(bench_nginx_workers upstream)
+PROXY_PIDS=$(bench_nginx_workers proxy)
 GATEWAY_PID=$(pgrep -u ucloud-gw -f "ucloud-im-gateway --config-dir $CONFIG\$" | head -1)
 [ -n "$UPSTREAM_PIDS" ] && [ -n "$PROXY_PIDS" ] && [ -n "$GATEWAY_PID" ] || die "cannot find the nginx workers or the gateway"
 echo "CPU us/req: the CPU time per request of the process doing the work of that row (nginx's workers, the"
