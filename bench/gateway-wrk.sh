@@ -23,14 +23,7 @@ apt_install nginx-light wrk curl python3 procps
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-32}
 UP=${UPSTREAM_PORT:-8892}; NGP=${NGINX_PROXY_PORT:-8893}; TUNNEL_GW_PORT=${TUNNEL_GATEWAY_PORT:-8894}
-WORK=$(mktemp -d); chmod 0711 "$WORK"
 . "$ROOT/bench/lib/app-route.sh"
-cleanup() {
-  bench_app_cleanup
-  [ -s "$WORK/gw.pid" ] && kill "$(cat "$WORK/gw.pid")" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 bench_app_start
 # The upstream and the proxying nginx are separate nginx instances, so that each one's CPU time is its own.
 bench_nginx upstream "server { listen 127.0.0.1:$UP; location / { return 200 \"hello\\n\"; } }"
@@ -64,7 +57,7 @@ open(sys.argv[2], "w").write(text)
 PY
 chmod 0644 "$GWC/config.yml"
 setsid setpriv --reuid=ucloud-gw --regid=ucloud-gw --init-groups -- /opt/ucloud-im/gateway/ucloud-im-gateway --config-dir "$GWC" >"$WORK/gw.log" 2>&1 </dev/null &
-echo $! > "$WORK/gw.pid"
+echo $! > "$WORK/gw.bg"
 wait_for 30 "the tunnel" curl -sf "$SANDBOX$DL" || { cat "$WORK/gw.log" >&2; die "no answer through the tunnel"; }
 curl -sf --cacert "$CONFIG/tls/fullchain.pem" "https://127.0.0.1:$TLS$DL" >/dev/null || die "no answer from the gateway's HTTPS"
 
@@ -104,7 +97,7 @@ row "gateway app route -> upstream (https)" "$gw_rps" "$gw_p99" "$(ratio "$gw_rp
 row "  gateway / nginx (target >= 1.0x)" "" "" "$(ratio "$gw_rps" "$ng_rps")" "$(ratio "$gw_cpu" "$ng_cpu")"
 read -r d_rps d_p99 d_bad d_cpu < <(measure "$GATEWAY_PID" "https://127.0.0.1:$TLS$DL")
 row "download via gateway https (direct)" "$d_rps" "$d_p99" "1.00x" "$d_cpu"
-read -r t_rps t_p99 t_bad t_cpu < <(measure "$(cat "$WORK/gw.pid")" "$SANDBOX$DL")
+read -r t_rps t_p99 t_bad t_cpu < <(measure "$(cat "$WORK/gw.bg")" "$SANDBOX$DL")
 row "download via relay + tunnel (proxy)" "$t_rps" "$t_p99" "$(ratio "$t_rps" "$d_rps")" "$t_cpu"
 row "  tunnel / direct (target >= 0.5x)" "" "" "$(ratio "$t_rps" "$d_rps")" ""
 bad=$(( ${up_bad:-0} + ${ng_bad:-0} + ${gw_bad:-0} + ${d_bad:-0} + ${t_bad:-0} ))

@@ -19,17 +19,10 @@ COUNT=${COUNT:-1000}; HOLD=${HOLD:-300}; INTERVAL=${INTERVAL:-1}
 UP=${UPSTREAM_PORT:-8892}; NGP=${NGINX_PROXY_PORT:-8893}
 # Each proxied WebSocket is two connections; a worker must be allowed both for every socket.
 NGINX_CONNECTIONS=$(( COUNT * 2 + 64 ))
-WORK=$(mktemp -d); chmod 0711 "$WORK"
 . "$ROOT/bench/lib/app-route.sh"
-cleanup() {
-  bench_app_cleanup
-  [ -s "$WORK/echo.pid" ] && kill "$(cat "$WORK/echo.pid")" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
 bench_app_start
 /usr/bin/python3 "$ROOT/bench/lib/ws-soak.py" echo "$UP" >"$WORK/echo.log" 2>&1 &
-echo $! > "$WORK/echo.pid"
+echo $! > "$WORK/echo.bg"
 wait_for 10 "the echo upstream" bash -c "exec 3<>/dev/tcp/127.0.0.1/$UP"
 bench_nginx proxy "server {
     listen 127.0.0.1:$NGP ssl;

@@ -5,8 +5,9 @@
 #   bench_app_open           a real Slurm job of alice's running it; sets JOB, APP_HOST and COOKIE (the job's
 #                            session, as the authorize link sets it in a browser)
 #   bench_nginx NAME BODY    an nginx of its own (config, pid and log in $WORK), so its CPU time is its own
-#   bench_app_cleanup        stops those nginx instances, cancels the job, removes the application
-# Needs ROOT, WORK, UP and common.sh; sets CONFIG, SANDBOX and TLS if unset.
+# Sourcing it makes WORK (a private directory, removed at exit) and cleans up at exit: stops the nginx instances
+# and every process whose pid a bench wrote to $WORK/<name>.bg, cancels the job, removes the application.
+# Needs ROOT, UP and common.sh; sets CONFIG, SANDBOX and TLS if unset.
 CONFIG=${IM_CONFIG_DIR:-/etc/ucloud-im}
 SANDBOX=http://127.0.0.1:${SANDBOX_PORT:-8800}
 TLS=${TLS_PORT:-8443}
@@ -63,6 +64,7 @@ bench_nginx_workers() { pgrep -P "$(cat "$WORK/$1.pid")" | xargs; }
 
 bench_app_cleanup() {
   local n
+  for n in "$WORK"/*.bg; do [ -s "$n" ] && kill "$(cat "$n")" 2>/dev/null || true; done
   for n in "$WORK"/*.conf; do
     [ -e "$n" ] || continue
     n=$(basename "$n" .conf)
@@ -70,4 +72,7 @@ bench_app_cleanup() {
   done
   [ -n "${JOB:-}" ] && curl -s -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/cancel" >/dev/null || true
   rm -f "$CONFIG/applications/bench-upstream.yml"
+  rm -rf "$WORK"
 }
+WORK=$(mktemp -d); chmod 0711 "$WORK"
+trap bench_app_cleanup EXIT
