@@ -8,8 +8,15 @@ public enum NetworkingMode { Direct, Proxy }
 /// <summary><c>gateway.tls</c>: the HTTPS listener of direct mode, and the plain-HTTP listener that only redirects to it.</summary>
 public sealed record TlsOptions(string Address, int Port, string CertificatePath, string KeyPath, string RedirectAddress, int RedirectPort);
 
-/// <summary><c>gateway.proxy</c>: the relay the gateway dials out to, and the credential it presents.</summary>
-public sealed record ProxyOptions(Uri Relay, string TokenFile, string? CaFile, TimeSpan MaxBackoff);
+/// <summary>
+/// <c>gateway.proxy</c>: the relay the gateway dials out to, the credential it presents, and how many requests
+/// (HTTP/2 streams: every open WebSocket, download and call of every user) the tunnel carries at once.
+/// </summary>
+public sealed record ProxyOptions(Uri Relay, string TokenFile, string? CaFile, TimeSpan MaxBackoff, int MaxStreams = ProxyOptions.DefaultMaxStreams)
+{
+    /// <summary>HTTP/2's usual 100 would make the 101st request wait, Core's calls included, while terminals stay open.</summary>
+    public const int DefaultMaxStreams = 10_000;
+}
 
 /// <summary>
 /// <c>gateway.apps</c>: interactive applications on <c>app-&lt;job&gt;-&lt;rank&gt;.&lt;domain&gt;</c>. In direct mode the
@@ -93,8 +100,9 @@ public sealed record GatewayOptions(
         var tokenFile = InDirectory(configDirectory, s.String("tokenFile") ?? "relay-token");
         var ca = s.String("ca") is { } c ? InDirectory(configDirectory, c) : null;
         var backoff = s.Duration("maxBackoff", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
+        var maxStreams = s.Int("maxStreams", ProxyOptions.DefaultMaxStreams, 100, 1_000_000);
         s.Done();
-        return new ProxyOptions(relay, tokenFile, ca, backoff);
+        return new ProxyOptions(relay, tokenFile, ca, backoff, maxStreams);
     }
 
     private static AppOptions ReadApps(YamlSection s, TlsOptions? tls)

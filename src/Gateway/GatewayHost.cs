@@ -101,7 +101,13 @@ public static partial class GatewayHost
             k.Listen(System.Net.IPAddress.Parse(config.Gateway.ListenAddress), config.Gateway.ListenPort);
             if (config.Gateway.Tls is { } tls) ListenTls(k, tls);
             if (config.Gateway.Proxy is { } proxy)
+            {
                 k.Listen(new TunnelEndPoint(proxy.Relay), lo => lo.Protocols = Microsoft.AspNetCore.Server.Kestrel.Core.HttpProtocols.Http2);
+                // Every request of every user is one stream of the one tunnel, and terminals, followed jobs and
+                // application sockets stay open for hours. Kestrel's limit is server-wide, but proxy mode's only
+                // other listener is the loopback one.
+                k.Limits.Http2.MaxStreamsPerConnection = proxy.MaxStreams;
+            }
         });
         if (config.Gateway.Tls is not null)
         {

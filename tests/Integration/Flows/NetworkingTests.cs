@@ -158,6 +158,49 @@ public sealed class NetworkingTests(Stack stack)
     }
 
     /// <summary>A fresh user with a random file of <paramref name="size"/> bytes, and its download link.</summary>
+    /// <summary>
+    /// Every request, WebSocket and download of every user is one HTTP/2 stream of the one tunnel, and those of
+    /// terminals, followed jobs, uploads and applications stay open for hours. HTTP/2's default cap of 100
+    /// concurrent streams per connection would make the 101st wait, Core's calls included, until one closed.
+    /// Here 150 downloads are held open, unread, and each must get its answer, and a browse after them too.
+    /// </summary>
+    [Fact]
+    public async Task Streams_held_open_in_the_tunnel_never_make_another_request_wait()
+    {
+        Assert.SkipWhen(Stack.Mode == NetworkMode.Direct, "proxy mode only");
+        var ct = TestContext.Current.CancellationToken;
+        var (user, _, link) = await FileWithLinkAsync(16 << 20);
+        const int held = 150;
+        var opened = new List<HttpResponseMessage>();
+        try
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            deadline.CancelAfter(TimeSpan.FromSeconds(60));
+            var opens = Enumerable.Range(0, held).Select(async _ =>
+            {
+                try
+                {
+                    var response = await stack.Browser.GetAsync(link, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
+                    lock (opened) opened.Add(response);
+                    return (int)response.StatusCode;
+                }
+                catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                {
+                    return 0; // no answer within the minute: it waited for a stream that never came free
+                }
+            }).ToList();
+            var statuses = await Task.WhenAll(opens);
+            Assert.Equal(held, statuses.Count(s => s == 200));
+            var browse = await stack.BrowseAsync(user, hold: false);
+            Assert.Equal(200, browse.Status);
+            Assert.Equal(1, (await RelayAsync()).Live);
+        }
+        finally
+        {
+            foreach (var response in opened) response.Dispose();
+        }
+    }
+
     private async Task<(TestUser User, byte[] Data, string Link)> FileWithLinkAsync(int size)
     {
         var user = await stack.CreateUserAsync();

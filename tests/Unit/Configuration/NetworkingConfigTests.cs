@@ -43,7 +43,14 @@ public sealed class NetworkingConfigTests : IDisposable
         Assert.Equal(new Uri("wss://relay.example.org/relay/tunnel"), g.Proxy!.Relay);
         Assert.Equal(Path.Combine(_dir, "relay-token"), g.Proxy.TokenFile);
         Assert.Equal(TimeSpan.FromSeconds(30), g.Proxy.MaxBackoff);
+        Assert.Equal(10_000, g.Proxy.MaxStreams);
         Assert.Null(g.Apps);
+    }
+
+    [Fact]
+    public void Proxy_mode_reads_how_many_streams_the_tunnel_carries()
+    {
+        Assert.Equal(50_000, Load("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", maxStreams: 50000 }\n").Proxy!.MaxStreams);
     }
 
     [Fact]
@@ -65,6 +72,7 @@ public sealed class NetworkingConfigTests : IDisposable
     [InlineData("  tls: {}\n  apps: { domain: localhost }\n", "gateway.apps.domain", "at least two labels")]
     [InlineData("  tls: { port: 443, redirectPort: 443 }\n", "gateway.tls.redirectPort", "must differ")]
     [InlineData("  mode: tunnel\n", "gateway.mode", "expected one of")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", maxStreams: 10 }\n", "gateway.proxy.maxStreams", "100")]
     public void A_setting_the_mode_cannot_use_is_refused_by_name(string gateway, string key, string problem)
     {
         var e = Refused(gateway);
