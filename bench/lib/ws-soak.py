@@ -9,6 +9,7 @@
       socket per interval, close them; and sample the proxy's processes (PIDS, space-separated) before, when
       open, during the hold and after the close. Prints one table, the first target the baseline.
 """
+import argparse
 import asyncio
 import os
 import random
@@ -21,7 +22,7 @@ import websockets
 
 
 def raise_fd_limit():
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
@@ -157,22 +158,26 @@ def table(results):
 
 async def main(argv):
     raise_fd_limit()
-    if argv[0] == "echo":
+    if argv[:1] == ["echo"] and len(argv) == 2:
         await echo_server(int(argv[1]))
         return 0
-    options = {"--count": 1000, "--hold": 60.0, "--interval": 1.0, "--cafile": None}
-    rest = argv[1:]
-    while rest and rest[0] in options:
-        options[rest[0]] = type(options[rest[0]])(rest[1]) if options[rest[0]] is not None else rest[1]
-        rest = rest[2:]
-    if len(rest) % 5 != 0 or not rest:
-        print(__doc__, file=sys.stderr)
-        return 2
+    parser = argparse.ArgumentParser(prog="ws-soak.py soak", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--hold", type=float, default=60.0)
+    parser.add_argument("--interval", type=float, default=1.0)
+    parser.add_argument("--cafile")
+    parser.add_argument("targets", nargs="+", metavar="NAME URL CONNECT-TO PIDS HEADER")
+    if argv[:1] != ["soak"]:
+        parser.error("the first word is 'echo' or 'soak'")
+    a = parser.parse_args(argv[1:])
+    if len(a.targets) % 5 != 0:
+        parser.error("each target is five words: NAME URL CONNECT-TO PIDS HEADER")
     results = []
-    for i in range(0, len(rest), 5):
-        name, url, connect_to, pids, header = rest[i:i + 5]
+    for i in range(0, len(a.targets), 5):
+        name, url, connect_to, pids, header = a.targets[i:i + 5]
         results.append(await soak(name, url, connect_to, [int(p) for p in pids.split()], header,
-                                  options["--count"], options["--hold"], options["--interval"], options["--cafile"]))
+                                  a.count, a.hold, a.interval, a.cafile))
     table(results)
     bad = sum(r["failures"]["open"] + r["failures"]["echo"] for r in results)
     return 1 if bad else 0
