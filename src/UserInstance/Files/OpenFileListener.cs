@@ -38,7 +38,9 @@ internal sealed class OpenFileListener(InstanceBootstrap bootstrap, UnixUser me,
         _listener.Bind(new UnixDomainSocketEndPoint(socketPath));
         // As the HTTP socket: guarded by SO_PEERCRED and the secret, not by the mode.
         File.SetUnixFileMode(socketPath, (UnixFileMode)0b110_110_110);
-        _listener.Listen(64);
+        // The kernel's largest queue (net.core.somaxconn): a full queue refuses a unix connect at once (EAGAIN), so
+        // with 64 a burst of a user's downloads (a page of links opened together) lost some to a 503.
+        _listener.Listen();
         _accepting = AcceptAsync(_listener);
         return Task.CompletedTask;
     }
