@@ -4,9 +4,12 @@
 # project "demo-lab" mapped to the group demo-lab (from accounts.sh) with its drive in /srv/ucloud-projects.
 #   dev-stack.sh start | stop | status
 #   IM_CONFIG_DIR (default /etc/ucloud-im), PROVIDER_ID (default dev),
-#   GATEWAY_PORT (8889), SANDBOX_PORT (8800), TLS_PORT (8443), REDIRECT_PORT (8880), IDLE_TIMEOUT (30m)
-# Direct mode with a self-signed certificate (tls/ in the config dir; apps on *.apps.localhost), and the
-# sandbox is also the proxy-mode relay (a gateway with gateway.mode: proxy can dial it).
+#   GATEWAY_PORT (8889), SANDBOX_PORT (8800), TLS_PORT (8443), REDIRECT_PORT (8880), IDLE_TIMEOUT (30m),
+#   NETWORK_MODE (direct), RELAY_URL (ws://127.0.0.1:$SANDBOX_PORT/relay/tunnel), PROXY_SETTINGS (more
+#   gateway.proxy keys, e.g. 'streamWindow: 16MiB')
+# Direct mode: a self-signed certificate (tls/ in the config dir; apps on *.apps.localhost), and the sandbox is
+# also the relay (a gateway with gateway.mode: proxy can dial it). NETWORK_MODE=proxy: the gateway dials the
+# sandbox's relay at RELAY_URL and listens on loopback only; Core's calls and end-users' traffic go through it.
 set -euo pipefail
 LOG_TAG=dev-stack
 . "$(dirname "$0")/lib/common.sh"
@@ -18,6 +21,9 @@ GATEWAY_PORT=${GATEWAY_PORT:-8889}
 SANDBOX_PORT=${SANDBOX_PORT:-8800}
 TLS_PORT=${TLS_PORT:-8443}
 REDIRECT_PORT=${REDIRECT_PORT:-8880}
+NETWORK_MODE=${NETWORK_MODE:-direct}
+RELAY_URL=${RELAY_URL:-ws://127.0.0.1:$SANDBOX_PORT/relay/tunnel}
+case "$NETWORK_MODE" in direct|proxy) ;; *) die "NETWORK_MODE is direct or proxy, not '$NETWORK_MODE'" ;; esac
 DEMO_USERS_WITH_JOBS="alice bob"
 STATE=/var/lib/ucloud-sandbox
 RUN=/run/ucloud-im-dev
@@ -49,13 +55,21 @@ start() {
   # This machine is the SSH login that jobs started with SSH name, when an sshd answers here (doctor checks it).
   local ssh="installKeys: true"
   if (exec 3<>/dev/tcp/127.0.0.1/22) 2>/dev/null; then ssh="$ssh, host: localhost"; fi
+  # Where Core and browsers reach the provider: the gateway, or (proxy mode) the relay, which sends it down the tunnel.
+  local public_port=$GATEWAY_PORT edge="  tls: { address: 127.0.0.1, port: $TLS_PORT, redirectAddress: 127.0.0.1, redirectPort: $REDIRECT_PORT }
+  apps: { domain: apps.localhost }"
+  if [ "$NETWORK_MODE" = proxy ]; then
+    public_port=$SANDBOX_PORT
+    edge="  mode: proxy
+  proxy: { relay: \"$RELAY_URL\"${PROXY_SETTINGS:+, $PROXY_SETTINGS} }"
+  fi
   cat > "$CONFIG/config.yml" <<CONF
 # Development configuration written by deploy/dev-stack.sh; docs/configuration.md explains every key.
 provider:
   id: $PROVIDER
   hosts:
     ucloud: { address: 127.0.0.1, port: $SANDBOX_PORT, scheme: http }
-    self: { address: 127.0.0.1, port: $GATEWAY_PORT, scheme: http }
+    self: { address: 127.0.0.1, port: $public_port, scheme: http }
   ipc:
     directory: /run/ucloud-im
   logs:
@@ -63,8 +77,7 @@ provider:
 gateway:
   listen: { address: 127.0.0.1, port: $GATEWAY_PORT }
   user: ucloud-gw
-  tls: { address: 127.0.0.1, port: $TLS_PORT, redirectAddress: 127.0.0.1, redirectPort: $REDIRECT_PORT }
-  apps: { domain: apps.localhost }
+$edge
 userInstances:
   executable: $PREFIX/bin/ucloud-im-user
   allowedGroup: ucloud-users
@@ -106,9 +119,11 @@ CONF
   printf 'refreshToken: %s\n' "$(cat "$STATE/refresh-token")" > "$CONFIG/server.yml.new"
   umask 022
   chown ucloud:ucloud "$CONFIG/server.yml.new"; chmod 0600 "$CONFIG/server.yml.new"; mv "$CONFIG/server.yml.new" "$CONFIG/server.yml"
+  # The gateway's proof to the relay that it is this provider (gateway.proxy.tokenFile), readable by it alone.
+  install -o ucloud-gw -g ucloud-gw -m 0600 "$STATE/relay-token" "$CONFIG/relay-token"
 
   start_daemon sandbox ucloud-sandbox "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" serve \
-    --listen "127.0.0.1:$SANDBOX_PORT" --provider-url "http://127.0.0.1:$GATEWAY_PORT" --relay
+    --listen "127.0.0.1:$SANDBOX_PORT" --provider-url "http://127.0.0.1:$public_port" --relay
   start_daemon server ucloud "$PREFIX/server/ucloud-im-server" --config-dir "$CONFIG"
   wait_for 60 "server socket" curl -sf --unix-socket /run/ucloud-im/server.sock http://server/health \
     || { tail -20 "$LOGS/server.log" >&2; die "the server did not start (log: $LOGS/server.log)"; }
@@ -124,7 +139,13 @@ CONF
     as ucloud-sandbox "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" drive add "home-$u" "/home/$u" --owner "$u"
   done
   demo_project
-  log "up: sandbox http://127.0.0.1:$SANDBOX_PORT (also the relay), gateway http://127.0.0.1:$GATEWAY_PORT and https://127.0.0.1:$TLS_PORT (certificate $CONFIG/tls/fullchain.pem), logs in $LOGS"
+  if [ "$NETWORK_MODE" = proxy ]; then
+    wait_for 60 "the tunnel" sh -c "curl -sf http://127.0.0.1:$SANDBOX_PORT/sandbox/relay | grep -q '\"live\":[1-9]'" \
+      || { tail -20 "$LOGS/gateway.log" >&2; die "the gateway did not reach the relay at $RELAY_URL (log: $LOGS/gateway.log)"; }
+    log "up (proxy mode): sandbox and relay http://127.0.0.1:$SANDBOX_PORT, the gateway's tunnel from $RELAY_URL, its loopback listener http://127.0.0.1:$GATEWAY_PORT, logs in $LOGS"
+  else
+    log "up: sandbox http://127.0.0.1:$SANDBOX_PORT (also the relay), gateway http://127.0.0.1:$GATEWAY_PORT and https://127.0.0.1:$TLS_PORT (certificate $CONFIG/tls/fullchain.pem), logs in $LOGS"
+  fi
 }
 
 # The demo project: UCloud project demo-lab is the Unix group demo-lab. Its drive is a folder of that group

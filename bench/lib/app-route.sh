@@ -13,8 +13,6 @@ SANDBOX=http://127.0.0.1:${SANDBOX_PORT:-8800}
 TLS=${TLS_PORT:-8443}
 NGINX_CONNECTIONS=${NGINX_CONNECTIONS:-1024}
 
-json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
-
 bench_app_start() {
   cat > "$CONFIG/applications/bench-upstream.yml" <<APP
 name: bench-upstream

@@ -57,5 +57,8 @@ cpu_ticks() {
   echo "$t"
 }
 
+# json <expression>: a value of the JSON document on stdin, as the Python expression over d that picks it (benchmarks).
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
 # The median of the numbers on stdin, one per line (benchmarks).
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
