@@ -145,6 +145,35 @@ public sealed partial class YamlSection
         };
     }
 
+    /// <summary>
+    /// An amount of memory written with its binary unit: <c>768KiB</c>, <c>16MiB</c>, <c>1GiB</c>; in bytes, and
+    /// between <paramref name="min"/> and <paramref name="max"/> bytes.
+    /// </summary>
+    public long Size(string key, long defaultValue, long min, long max)
+    {
+        var text = String(key);
+        if (text is null) return defaultValue;
+        var value = ParseSize(text) ?? throw Error(key, $"expected a size such as 768KiB, 16MiB or 1GiB, got '{text}'", Find(key));
+        if (value < min || value > max) throw Error(key, $"must be between {FormatSize(min)} and {FormatSize(max)}, got {text.Trim()}", Find(key));
+        return value;
+    }
+
+    public static long? ParseSize(string text)
+    {
+        var m = SizePattern().Match(text.Trim());
+        if (!m.Success || !long.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var n)) return null;
+        var shift = m.Groups[2].Value switch { "KiB" => 10, "MiB" => 20, "GiB" => 30, _ => -1 };
+        if (shift < 0 || n > long.MaxValue >> shift) return null;
+        return n << shift;
+    }
+
+    /// <summary>The largest binary unit that writes <paramref name="bytes"/> as a whole number (for messages and docs).</summary>
+    public static string FormatSize(long bytes) =>
+        bytes != 0 && bytes % (1L << 30) == 0 ? $"{bytes >> 30}GiB"
+        : bytes != 0 && bytes % (1L << 20) == 0 ? $"{bytes >> 20}MiB"
+        : bytes != 0 && bytes % (1L << 10) == 0 ? $"{bytes >> 10}KiB"
+        : $"{bytes} bytes";
+
     public T Enum<T>(string key, T defaultValue) where T : struct, System.Enum
     {
         var text = String(key);
@@ -178,4 +207,7 @@ public sealed partial class YamlSection
 
     [GeneratedRegex(@"^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$")]
     private static partial Regex DurationPattern();
+
+    [GeneratedRegex(@"^(\d{1,19})\s*(KiB|MiB|GiB)$")]
+    private static partial Regex SizePattern();
 }

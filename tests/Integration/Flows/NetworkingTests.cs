@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using UcloudIm.Sandbox.EndUser;
 using UcloudIm.Tests.Integration.Support;
 
 namespace UcloudIm.Tests.Integration.Flows;
@@ -198,6 +199,59 @@ public sealed class NetworkingTests(Stack stack)
         finally
         {
             foreach (var response in opened) response.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task Uploads_whose_instance_stopped_reading_leave_the_tunnel_open_to_everyone_else()
+    {
+        // A user's instance stuck in a hung file system stops reading its uploads; each of their streams then holds
+        // as much as the relay may send ahead. In proxy mode all of them share the tunnel's connection window: with
+        // HTTP/2's usual 768 KiB per stream and 1 MiB in all, two such uploads left no room for any other request
+        // body, Core's calls included (gateway.proxy.streamWindow, connectionWindow). In direct mode each browser has
+        // its own connection; the test holds there too.
+        var ct = TestContext.Current.CancellationToken;
+        var stuck = await stack.CreateUserAsync();
+        var other = await stack.CreateUserAsync();
+        Assert.Equal(200, (await stack.BrowseAsync(other)).Status);
+        var local = Directory.CreateTempSubdirectory("ucim-stalled-").FullName;
+        try
+        {
+            const int files = 4, size = 48 << 20;
+            for (var i = 0; i < files; i++) await File.WriteAllBytesAsync(Path.Combine(local, $"f{i}.bin"), RandomNumberGenerator.GetBytes(size), ct);
+            var answer = await stack.ActAsync(stuck, "files/upload", new JsonObject { ["path"] = $"/{stuck.Drive}/in", ["type"] = "FOLDER", ["conflictPolicy"] = "RENAME" });
+            Assert.True(answer.Status == 200, answer.Why);
+            var endpoint = new Uri(answer.Body!["responses"]![0]!["endpoint"]!.GetValue<string>());
+            var sudo = (await stack.InstanceOf(stuck))!.SudoPid;
+            var instance = InstanceLifecycleTests.ChildOf(sudo);
+            var upload = new UploadClient(endpoint, sockets: files) { Invoker = stack.Invoker }.UploadAsync(UploadClient.Collect(local), ct);
+            var home = $"/home/{stuck.LocalName}/in";
+            await Stack.WaitFor("every file's upload to have begun", () => Task.FromResult(
+                Directory.Exists(home) && Directory.GetFiles(home, ".f*.upload-*").Count(f => new FileInfo(f).Length > 0) == files), TimeSpan.FromSeconds(60));
+
+            Assert.True(UcloudIm.Unix.ProcessIdentity.Signal(instance, 19)); // SIGSTOP: it reads nothing more (sudo stops with it)
+            try
+            {
+                // The client goes on sending until every stream's window is full: a moment at loopback speed.
+                await Task.Delay(TimeSpan.FromSeconds(3), ct);
+                var browse = stack.BrowseAsync(other);
+                var first = await Task.WhenAny(browse, Task.Delay(TimeSpan.FromSeconds(20), ct));
+                Assert.True(first == browse, "another user's browse got no answer within 20 s while the stalled uploads held the tunnel");
+                Assert.Equal(200, (await browse).Status);
+            }
+            finally
+            {
+                UcloudIm.Unix.ProcessIdentity.Signal(sudo, 18); // SIGCONT, to both
+                UcloudIm.Unix.ProcessIdentity.Signal(instance, 18);
+            }
+            var report = await upload;
+            Assert.Equal(files, report.Sent);
+            for (var i = 0; i < files; i++)
+                Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(local, $"f{i}.bin"), ct), await File.ReadAllBytesAsync($"{home}/f{i}.bin", ct));
+        }
+        finally
+        {
+            Directory.Delete(local, true);
         }
     }
 

@@ -156,6 +156,27 @@ public sealed class ConfigTests : IDisposable
     [InlineData("-5s")]
     public void Durations_without_a_unit_are_refused(string text) => Assert.Null(YamlSection.ParseDuration(text));
 
+    [Theory]
+    [InlineData("768KiB", 786_432L)]
+    [InlineData("16MiB", 16_777_216L)]
+    [InlineData("1GiB", 1_073_741_824L)]
+    [InlineData(" 8 MiB ", 8_388_608L)]
+    public void Sizes_carry_their_binary_unit(string text, long bytes)
+    {
+        Assert.Equal(bytes, YamlSection.ParseSize(text));
+        Assert.Equal(text.Replace(" ", ""), YamlSection.FormatSize(bytes));
+    }
+
+    [Theory]
+    [InlineData("8")]
+    [InlineData("8MB")]
+    [InlineData("8mib")]
+    [InlineData("1.5GiB")]
+    [InlineData("-1MiB")]
+    [InlineData("99999999999999999GiB")]
+    [InlineData("\u0668MiB")]   // an Arabic-Indic eight: a digit to the pattern, not to a byte count
+    public void Sizes_without_a_unit_or_out_of_range_are_refused(string text) => Assert.Null(YamlSection.ParseSize(text));
+
     [Fact]
     public void The_server_reads_server_yml_with_sqlite_by_default_and_postgres_when_configured()
     {

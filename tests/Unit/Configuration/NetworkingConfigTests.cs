@@ -44,6 +44,8 @@ public sealed class NetworkingConfigTests : IDisposable
         Assert.Equal(Path.Combine(_dir, "relay-token"), g.Proxy.TokenFile);
         Assert.Equal(TimeSpan.FromSeconds(30), g.Proxy.MaxBackoff);
         Assert.Equal(10_000, g.Proxy.MaxStreams);
+        Assert.Equal(8 << 20, g.Proxy.StreamWindow);
+        Assert.Equal(128 << 20, g.Proxy.ConnectionWindow);
         Assert.Null(g.Apps);
     }
 
@@ -51,6 +53,14 @@ public sealed class NetworkingConfigTests : IDisposable
     public void Proxy_mode_reads_how_many_streams_the_tunnel_carries()
     {
         Assert.Equal(50_000, Load("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", maxStreams: 50000 }\n").Proxy!.MaxStreams);
+    }
+
+    [Fact]
+    public void Proxy_mode_reads_how_much_the_relay_may_send_ahead_with_its_unit()
+    {
+        var p = Load("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", streamWindow: 768KiB, connectionWindow: 1GiB }\n").Proxy!;
+        Assert.Equal(768 << 10, p.StreamWindow);
+        Assert.Equal(1 << 30, p.ConnectionWindow);
     }
 
     [Fact]
@@ -73,6 +83,11 @@ public sealed class NetworkingConfigTests : IDisposable
     [InlineData("  tls: { port: 443, redirectPort: 443 }\n", "gateway.tls.redirectPort", "must differ")]
     [InlineData("  mode: tunnel\n", "gateway.mode", "expected one of")]
     [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", maxStreams: 10 }\n", "gateway.proxy.maxStreams", "100")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", streamWindow: 8 }\n", "gateway.proxy.streamWindow", "expected a size such as 768KiB, 16MiB or 1GiB, got '8'")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", streamWindow: 8MB }\n", "gateway.proxy.streamWindow", "expected a size")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", streamWindow: 32KiB }\n", "gateway.proxy.streamWindow", "must be between 64KiB and 1GiB, got 32KiB")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", connectionWindow: 2GiB }\n", "gateway.proxy.connectionWindow", "must be between 64KiB and 1GiB")]
+    [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", streamWindow: 16MiB, connectionWindow: 8MiB }\n", "gateway.proxy.connectionWindow", "at least streamWindow (16MiB)")]
     public void A_setting_the_mode_cannot_use_is_refused_by_name(string gateway, string key, string problem)
     {
         var e = Refused(gateway);
