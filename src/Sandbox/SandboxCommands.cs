@@ -344,7 +344,7 @@ internal static class SandboxCommands
                 var report = await client.UploadAsync(files, ct);
                 var mib = report.BytesSent / 1048576.0;
                 AnsiConsole.MarkupLineInterpolated(
-                    $"[green]uploaded[/] {report.Files} file(s): {report.Sent} sent, {report.Skipped} already there; {mib:0.0} MiB in {watch.Elapsed.TotalSeconds:0.00} s ({mib / watch.Elapsed.TotalSeconds:0.0} MiB/s), {report.Reconnects} reconnect(s)");
+                    $"[green]uploaded[/] {report.Files} file(s): {report.Sent} sent, {report.Skipped} already there; {mib:0.0} MiB in {watch.Elapsed.TotalSeconds:0.00} s ({mib / watch.Elapsed.TotalSeconds:0.0} MiB/s), {report.Reconnects} reconnect(s), over {(report.OverHttp2 ? "HTTP/2" : "HTTP/1.1")}");
                 return 0;
             }
             catch (Exception e) when (e is UploadRefusedException or System.Net.WebSockets.WebSocketException or IOException or TimeoutException)

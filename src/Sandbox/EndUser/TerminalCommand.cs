@@ -53,7 +53,7 @@ internal static class TerminalCommand
 
     private static async Task<int> AttachAsync(Uri connectTo, string session, HttpMessageInvoker invoker, CancellationToken ct)
     {
-        using var socket = new ClientWebSocket();
+        using var socket = BrowserSocket.Create();
         await socket.ConnectAsync(connectTo, invoker, ct);
         var call = new JsonObject { ["call"] = "jobs.compute.shell.open", ["streamId"] = "0" };
         using var sending = new SemaphoreSlim(1, 1);

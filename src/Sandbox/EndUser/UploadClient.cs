@@ -8,7 +8,8 @@ namespace UcloudIm.Sandbox.EndUser;
 public sealed record LocalFile(string RelativePath, string LocalPath, long Size, long ModifiedAtMs);
 
 /// <summary>What an upload did.</summary>
-public sealed record UploadReport(int Files, int Sent, int Skipped, long BytesSent, int Reconnects);
+/// <summary>What an upload did; <paramref name="OverHttp2"/>: its sockets were HTTP/2 streams (RFC 8441), as browsers' are where offered.</summary>
+public sealed record UploadReport(int Files, int Sent, int Skipped, long BytesSent, int Reconnects, bool OverHttp2 = false);
 
 /// <summary>The provider closed a connection on purpose (bad input, a file it cannot write): retrying will not help.</summary>
 public sealed class UploadRefusedException(string message) : Exception(message);
@@ -25,6 +26,7 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
     public HttpMessageInvoker? Invoker { get; init; }
 
     private int _sent, _skipped, _reconnects;
+    private volatile bool _overHttp2;
     private long _bytes;
 
     /// <summary>Called with a short line whenever something worth telling happens (reconnects).</summary>
@@ -54,7 +56,7 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
             .Select(w => WorkerAsync(Enumerable.Range(0, files.Count).Where(i => i % n == w).ToDictionary(i => i, i => files[i]), ct))
             .ToList();
         await Task.WhenAll(workers);
-        return new UploadReport(files.Count, _sent, _skipped, _bytes, _reconnects);
+        return new UploadReport(files.Count, _sent, _skipped, _bytes, _reconnects, _overHttp2);
     }
 
     private async Task WorkerAsync(Dictionary<int, LocalFile> files, CancellationToken ct)
@@ -79,8 +81,9 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
 
     private async Task ConnectionAsync(Dictionary<int, LocalFile> files, CancellationToken ct)
     {
-        using var socket = new ClientWebSocket();
+        using var socket = BrowserSocket.Create();
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
+        socket.Options.CollectHttpResponseDetails = true;
         using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
         {
             connect.CancelAfter(TimeSpan.FromSeconds(30));
@@ -93,6 +96,8 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
                 throw new TimeoutException("the provider did not accept the connection within 30 s");
             }
         }
+        // An HTTP/1.1 upgrade answers 101; an extended CONNECT over HTTP/2 answers 200.
+        if (socket.HttpStatusCode == System.Net.HttpStatusCode.OK) _overHttp2 = true;
         var accepted = Channel.CreateUnbounded<int>();
         var allDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var receive = ReceiveAsync(socket, files.Count, accepted.Writer, allDone, ct);
@@ -100,9 +105,20 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
         foreach (var part in files.Select(f => new ListingEntry(f.Key, f.Value.Size, f.Value.ModifiedAtMs, f.Value.RelativePath)).Chunk(10_000))
             await socket.SendAsync(UploadProtocol.Listing(part), WebSocketMessageType.Binary, true, ct);
 
+        using var sending = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var send = SendAcceptedAsync(socket, files, accepted.Reader, sending.Token);
+        if (await Task.WhenAny(send, receive) == receive && receive.IsFaulted)
+        {
+            // The connection failed under a sender that may never notice: over HTTP/2 a reset stream can leave it
+            // waiting for a flow-control window that will not open. Stop it, and report what the receiver saw.
+            await sending.CancelAsync();
+            socket.Abort();
+            try { await send; } catch (Exception) when (!ct.IsCancellationRequested) { }
+            await receive;
+        }
         try
         {
-            await SendAcceptedAsync(socket, files, accepted.Reader, ct);
+            await send;
         }
         catch (Exception) when (!ct.IsCancellationRequested)
         {

@@ -56,6 +56,8 @@ public sealed partial class UploadFlowTests(Stack stack) : IDisposable
             "--sandbox", stack.HoldSandbox.BaseAddress!.ToString().TrimEnd('/'), "--sockets", "3", "--provider-ca", stack.CaFile);
         Assert.True(run.Succeeded, run.Stdout + run.Stderr);
         Assert.Contains("1 sent", run.Stdout);
+        // As a browser's: an HTTP/2 stream where the provider's HTTPS offers one (direct mode), HTTP/1.1 to the relay's plain listener.
+        Assert.Contains(Stack.Mode == NetworkMode.Direct ? "over HTTP/2" : "over HTTP/1.1", run.Stdout);
 
         var target = $"/home/{user.LocalName}/data.bin";
         Assert.Equal(Sha(local), Sha(target));
@@ -123,6 +125,8 @@ public sealed partial class UploadFlowTests(Stack stack) : IDisposable
         await stop.CancelAsync();
         Assert.False(await partialSeen, "a partial file stood under the final name");
         Assert.True(report.Reconnects >= 1, "the upload was not interrupted");
+        // Over HTTP/2 in direct mode: the dead instance's stream is reset, and a sender waiting for its window must notice.
+        Assert.Equal(Stack.Mode == NetworkMode.Direct, report.OverHttp2);
         Assert.Equal(1, report.Sent);
         Assert.Equal(Sha(local), Sha($"{home}/big.bin"));
         Assert.Empty(Directory.GetFiles(home, ".big.bin.upload-*"));
