@@ -6,7 +6,9 @@
 #   IM_CONFIG_DIR (default /etc/ucloud-im), PROVIDER_ID (default dev),
 #   GATEWAY_PORT (8889), SANDBOX_PORT (8800), TLS_PORT (8443), REDIRECT_PORT (8880), IDLE_TIMEOUT (30m),
 #   NETWORK_MODE (direct), RELAY_URL (ws://127.0.0.1:$SANDBOX_PORT/relay/tunnel), PROXY_SETTINGS (more
-#   gateway.proxy keys, e.g. 'streamWindow: 16MiB')
+#   gateway.proxy keys, e.g. 'streamWindow: 16MiB'), TLS_SETTINGS (more gateway.tls keys), PUBLIC_URL (where Core
+#   and browsers reach the provider: http://127.0.0.1:$GATEWAY_PORT, or the relay's in proxy mode; a bench may
+#   put a forwarder in front, e.g. https://127.0.0.1:9000 to the HTTPS port)
 # Direct mode: a self-signed certificate (tls/ in the config dir; apps on *.apps.localhost), and the sandbox is
 # also the relay (a gateway with gateway.mode: proxy can dial it). NETWORK_MODE=proxy: the gateway dials the
 # sandbox's relay at RELAY_URL and listens on loopback only; Core's calls and end-users' traffic go through it.
@@ -56,20 +58,25 @@ start() {
   local ssh="installKeys: true"
   if (exec 3<>/dev/tcp/127.0.0.1/22) 2>/dev/null; then ssh="$ssh, host: localhost"; fi
   # Where Core and browsers reach the provider: the gateway, or (proxy mode) the relay, which sends it down the tunnel.
-  local public_port=$GATEWAY_PORT edge="  tls: { address: 127.0.0.1, port: $TLS_PORT, redirectAddress: 127.0.0.1, redirectPort: $REDIRECT_PORT }
+  local public=http://127.0.0.1:$GATEWAY_PORT edge="  tls: { address: 127.0.0.1, port: $TLS_PORT, redirectAddress: 127.0.0.1, redirectPort: $REDIRECT_PORT${TLS_SETTINGS:+, $TLS_SETTINGS} }
   apps: { domain: apps.localhost }"
   if [ "$NETWORK_MODE" = proxy ]; then
-    public_port=$SANDBOX_PORT
+    public=http://127.0.0.1:$SANDBOX_PORT
     edge="  mode: proxy
   proxy: { relay: \"$RELAY_URL\"${PROXY_SETTINGS:+, $PROXY_SETTINGS} }"
   fi
+  public=${PUBLIC_URL:-$public}
+  [[ $public =~ ^(https?)://([0-9.]+|[A-Za-z0-9.-]+):([0-9]+)$ ]] || die "PUBLIC_URL is scheme://host:port, not '$public'"
+  local public_scheme=${BASH_REMATCH[1]} public_host=${BASH_REMATCH[2]} public_port=${BASH_REMATCH[3]} public_ca=
+  # Core trusts the gateway's self-signed certificate when it calls the provider over HTTPS.
+  [ "$public_scheme" = https ] && public_ca=$CONFIG/tls/fullchain.pem
   cat > "$CONFIG/config.yml" <<CONF
 # Development configuration written by deploy/dev-stack.sh; docs/configuration.md explains every key.
 provider:
   id: $PROVIDER
   hosts:
     ucloud: { address: 127.0.0.1, port: $SANDBOX_PORT, scheme: http }
-    self: { address: 127.0.0.1, port: $public_port, scheme: http }
+    self: { address: $public_host, port: $public_port, scheme: $public_scheme }
   ipc:
     directory: /run/ucloud-im
   logs:
@@ -123,7 +130,8 @@ CONF
   install -o ucloud-gw -g ucloud-gw -m 0600 "$STATE/relay-token" "$CONFIG/relay-token"
 
   start_daemon sandbox ucloud-sandbox "$PREFIX/sandbox/ucloud-sandbox" --state-dir "$STATE" serve \
-    --listen "127.0.0.1:$SANDBOX_PORT" --provider-url "http://127.0.0.1:$public_port" --relay
+    --listen "127.0.0.1:$SANDBOX_PORT" --provider-url "$public" --relay \
+    ${public_ca:+--provider-ca "$public_ca"}
   start_daemon server ucloud "$PREFIX/server/ucloud-im-server" --config-dir "$CONFIG"
   wait_for 60 "server socket" curl -sf --unix-socket /run/ucloud-im/server.sock http://server/health \
     || { tail -20 "$LOGS/server.log" >&2; die "the server did not start (log: $LOGS/server.log)"; }

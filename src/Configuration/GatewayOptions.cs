@@ -5,39 +5,52 @@ namespace UcloudIm.Configuration;
 /// <summary>How the provider is reached: <c>direct</c> (its own listeners) or <c>proxy</c> (one outbound tunnel to a relay).</summary>
 public enum NetworkingMode { Direct, Proxy }
 
+/// <summary>
+/// How many bytes of request bodies (uploads, mostly) an HTTP/2 client may send ahead of the gateway: per request
+/// (<see cref="Stream"/>, which bounds one upload socket at about 0.4 x this per round trip) and for its whole
+/// connection (<see cref="Connection"/>, the most the gateway buffers for it). Kestrel's own 768 KiB and 1 MiB
+/// let a file cross a 20 ms link at 17 MiB/s (bench/wan-link.sh). Browsers open their WebSockets as HTTP/2
+/// streams where offered (direct mode), and the relay sends every request down the tunnel as one (proxy mode).
+/// </summary>
+public sealed record Http2Windows(int Stream, int Connection)
+{
+    /// <summary>Direct mode: one browser's connection, whose parallel upload sockets share its window.</summary>
+    public static readonly Http2Windows BrowserDefaults = new(8 << 20, 16 << 20);
+
+    /// <summary>
+    /// Proxy mode: the one tunnel of all users. Sixteen streams' windows, so that uploads whose instance stopped
+    /// reading (a hung file system) hold back the others, Core's calls included, only when sixteen of them do.
+    /// </summary>
+    public static readonly Http2Windows TunnelDefaults = new(8 << 20, 128 << 20);
+
+    internal static Http2Windows Read(YamlSection s, Http2Windows defaults)
+    {
+        // HTTP/2 allows windows from 64 KiB (65 535 bytes, its initial one) to 2 GiB - 1.
+        var stream = (int)s.Size("streamWindow", defaults.Stream, 64 << 10, 1 << 30);
+        var connection = (int)s.Size("connectionWindow", defaults.Connection, 64 << 10, 1 << 30);
+        if (connection < stream)
+            throw s.Error("connectionWindow", $"must be at least streamWindow ({YamlSection.FormatSize(stream)}): it is what all requests together may send ahead, one included");
+        return new Http2Windows(stream, connection);
+    }
+}
+
 /// <summary><c>gateway.tls</c>: the HTTPS listener of direct mode, and the plain-HTTP listener that only redirects to it.</summary>
-public sealed record TlsOptions(string Address, int Port, string CertificatePath, string KeyPath, string RedirectAddress, int RedirectPort);
+public sealed record TlsOptions(string Address, int Port, string CertificatePath, string KeyPath, string RedirectAddress, int RedirectPort)
+{
+    public Http2Windows Windows { get; init; } = Http2Windows.BrowserDefaults;
+}
 
 /// <summary>
 /// <c>gateway.proxy</c>: the relay the gateway dials out to, the credential it presents, how many requests
 /// (HTTP/2 streams: every open WebSocket, download and call of every user) the tunnel carries at once, and how
-/// many bytes of request bodies (uploads, mostly) the relay may send ahead of the gateway: per request
-/// (<see cref="StreamWindow"/>) and for the whole tunnel (<see cref="ConnectionWindow"/>).
+/// much of their bodies the relay may send ahead (<see cref="Windows"/>).
 /// </summary>
-public sealed record ProxyOptions(
-    Uri Relay,
-    string TokenFile,
-    string? CaFile,
-    TimeSpan MaxBackoff,
-    int MaxStreams = ProxyOptions.DefaultMaxStreams,
-    int StreamWindow = ProxyOptions.DefaultStreamWindow,
-    int ConnectionWindow = ProxyOptions.DefaultConnectionWindow)
+public sealed record ProxyOptions(Uri Relay, string TokenFile, string? CaFile, TimeSpan MaxBackoff, int MaxStreams = ProxyOptions.DefaultMaxStreams)
 {
     /// <summary>HTTP/2's usual 100 would make the 101st request wait, Core's calls included, while terminals stay open.</summary>
     public const int DefaultMaxStreams = 10_000;
 
-    /// <summary>
-    /// One upload socket sends at most this much per round trip to the relay. Kestrel's 768 KiB let a file
-    /// through a 20 ms tunnel at 17 MiB/s; 8 MiB gives it 140-160 MiB/s (bench/tunnel-wan.sh).
-    /// </summary>
-    public const int DefaultStreamWindow = 8 << 20;
-
-    /// <summary>
-    /// What all requests together may have sent ahead: the most the gateway buffers for the tunnel. Sixteen
-    /// streams' windows, so that uploads whose instance stopped reading (a hung file system) hold back the others,
-    /// Core's calls included, only when sixteen of them do; with Kestrel's 1 MiB, two did.
-    /// </summary>
-    public const int DefaultConnectionWindow = 128 << 20;
+    public Http2Windows Windows { get; init; } = Http2Windows.TunnelDefaults;
 }
 
 /// <summary>
@@ -107,8 +120,9 @@ public sealed record GatewayOptions(
         if (!IPAddress.TryParse(redirectAddress, out _)) throw s.Error("redirectAddress", $"'{redirectAddress}' is not an IP address");
         var redirectPort = s.Int("redirectPort", 80, 0, 65535);
         if (redirectPort == port) throw s.Error("redirectPort", "must differ from the HTTPS port (0 turns the redirect listener off)");
+        var windows = Http2Windows.Read(s, Http2Windows.BrowserDefaults);
         s.Done();
-        return new TlsOptions(address, port, cert, key, redirectAddress, redirectPort);
+        return new TlsOptions(address, port, cert, key, redirectAddress, redirectPort) { Windows = windows };
     }
 
     private static ProxyOptions ReadProxy(YamlSection s, string configDirectory)
@@ -123,13 +137,9 @@ public sealed record GatewayOptions(
         var ca = s.String("ca") is { } c ? InDirectory(configDirectory, c) : null;
         var backoff = s.Duration("maxBackoff", TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100));
         var maxStreams = s.Int("maxStreams", ProxyOptions.DefaultMaxStreams, 100, 1_000_000);
-        // HTTP/2 allows windows from 64 KiB (65 535 bytes, its initial one) to 2 GiB - 1.
-        var streamWindow = (int)s.Size("streamWindow", ProxyOptions.DefaultStreamWindow, 64 << 10, 1 << 30);
-        var connectionWindow = (int)s.Size("connectionWindow", ProxyOptions.DefaultConnectionWindow, 64 << 10, 1 << 30);
-        if (connectionWindow < streamWindow)
-            throw s.Error("connectionWindow", $"must be at least streamWindow ({YamlSection.FormatSize(streamWindow)}): it is what all requests together may send ahead, one included");
+        var windows = Http2Windows.Read(s, Http2Windows.TunnelDefaults);
         s.Done();
-        return new ProxyOptions(relay, tokenFile, ca, backoff, maxStreams, streamWindow, connectionWindow);
+        return new ProxyOptions(relay, tokenFile, ca, backoff, maxStreams) { Windows = windows };
     }
 
     private static AppOptions ReadApps(YamlSection s, TlsOptions? tls)

@@ -107,10 +107,13 @@ public static partial class GatewayHost
                 // application sockets stay open for hours. Kestrel's limit is server-wide, but proxy mode's only
                 // other listener is the loopback one.
                 k.Limits.Http2.MaxStreamsPerConnection = proxy.MaxStreams;
-                // Request bodies (uploads) cross the tunnel only as fast as the gateway's windows let the relay send
-                // ahead per round trip: Kestrel's 768 KiB per stream capped a file at 17 MiB/s over 20 ms.
-                k.Limits.Http2.InitialStreamWindowSize = proxy.StreamWindow;
-                k.Limits.Http2.InitialConnectionWindowSize = proxy.ConnectionWindow;
+            }
+            // Request bodies (uploads) cross a distance only as fast as these windows let the client (a browser,
+            // or the relay) send ahead per round trip. Server-wide too; the other listener is the loopback one.
+            if ((config.Gateway.Proxy?.Windows ?? config.Gateway.Tls?.Windows) is { } windows)
+            {
+                k.Limits.Http2.InitialStreamWindowSize = windows.Stream;
+                k.Limits.Http2.InitialConnectionWindowSize = windows.Connection;
             }
         });
         if (config.Gateway.Tls is not null)

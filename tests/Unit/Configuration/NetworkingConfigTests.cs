@@ -32,7 +32,14 @@ public sealed class NetworkingConfigTests : IDisposable
         Assert.Equal(NetworkingMode.Direct, g.Mode);
         Assert.Equal(new TlsOptions("0.0.0.0", 443, Path.Combine(_dir, "tls/fullchain.pem"), Path.Combine(_dir, "tls/privkey.pem"), "0.0.0.0", 80), g.Tls);
         Assert.Equal(new AppOptions("apps.example.org", TimeSpan.FromHours(8), 443), g.Apps);
+        Assert.Equal(new Http2Windows(8 << 20, 16 << 20), g.Tls!.Windows);
         Assert.Null(g.Proxy);
+    }
+
+    [Fact]
+    public void Direct_mode_reads_how_much_a_browser_may_send_ahead()
+    {
+        Assert.Equal(new Http2Windows(32 << 20, 64 << 20), Load("  tls: { streamWindow: 32MiB, connectionWindow: 64MiB }\n").Tls!.Windows);
     }
 
     [Fact]
@@ -44,8 +51,7 @@ public sealed class NetworkingConfigTests : IDisposable
         Assert.Equal(Path.Combine(_dir, "relay-token"), g.Proxy.TokenFile);
         Assert.Equal(TimeSpan.FromSeconds(30), g.Proxy.MaxBackoff);
         Assert.Equal(10_000, g.Proxy.MaxStreams);
-        Assert.Equal(8 << 20, g.Proxy.StreamWindow);
-        Assert.Equal(128 << 20, g.Proxy.ConnectionWindow);
+        Assert.Equal(new Http2Windows(8 << 20, 128 << 20), g.Proxy.Windows);
         Assert.Null(g.Apps);
     }
 
@@ -59,8 +65,7 @@ public sealed class NetworkingConfigTests : IDisposable
     public void Proxy_mode_reads_how_much_the_relay_may_send_ahead_with_its_unit()
     {
         var p = Load("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", streamWindow: 768KiB, connectionWindow: 1GiB }\n").Proxy!;
-        Assert.Equal(768 << 10, p.StreamWindow);
-        Assert.Equal(1 << 30, p.ConnectionWindow);
+        Assert.Equal(new Http2Windows(768 << 10, 1 << 30), p.Windows);
     }
 
     [Fact]
@@ -88,6 +93,7 @@ public sealed class NetworkingConfigTests : IDisposable
     [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", streamWindow: 32KiB }\n", "gateway.proxy.streamWindow", "must be between 64KiB and 1GiB, got 32KiB")]
     [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", connectionWindow: 2GiB }\n", "gateway.proxy.connectionWindow", "must be between 64KiB and 1GiB")]
     [InlineData("  mode: proxy\n  proxy: { relay: \"wss://r.example.org/t\", streamWindow: 16MiB, connectionWindow: 8MiB }\n", "gateway.proxy.connectionWindow", "at least streamWindow (16MiB)")]
+    [InlineData("  tls: { streamWindow: 32MiB }\n", "gateway.tls.connectionWindow", "at least streamWindow (32MiB)")]
     public void A_setting_the_mode_cannot_use_is_refused_by_name(string gateway, string key, string problem)
     {
         var e = Refused(gateway);
