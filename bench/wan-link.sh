@@ -27,11 +27,10 @@ CA=${IM_CONFIG_DIR:-/etc/ucloud-im}/tls/fullchain.pem
 SANDBOX=/opt/ucloud-im/sandbox/ucloud-sandbox
 SRC=/home/alice/bench-wan-src.bin
 DIR=/home/alice/bench-wan
-WORK=$(mktemp -d /tmp/bench-wan.XXXXXX)
+. "$ROOT/bench/lib/work.sh"
 cleanup() {
-  local f
-  for f in "$WORK"/*.bg; do [ -e "$f" ] && kill "$(cat "$f")" 2>/dev/null; done
-  rm -rf "$WORK" "$DIR"
+  bench_work_cleanup
+  rm -rf "$DIR"
   bash "$ROOT/deploy/dev-stack.sh" stop >/dev/null 2>&1 || true
   bash "$ROOT/deploy/dev-stack.sh" start >/dev/null 2>&1 || echo "could not start the dev stack again in direct mode" >&2
 }

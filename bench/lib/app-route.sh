@@ -62,7 +62,6 @@ bench_nginx_workers() { pgrep -P "$(cat "$WORK/$1.pid")" | xargs; }
 
 bench_app_cleanup() {
   local n
-  for n in "$WORK"/*.bg; do [ -s "$n" ] && kill "$(cat "$n")" 2>/dev/null || true; done
   for n in "$WORK"/*.conf; do
     [ -e "$n" ] || continue
     n=$(basename "$n" .conf)
@@ -70,7 +69,7 @@ bench_app_cleanup() {
   done
   [ -n "${JOB:-}" ] && curl -s -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/cancel" >/dev/null || true
   rm -f "$CONFIG/applications/bench-upstream.yml"
-  rm -rf "$WORK"
+  bench_work_cleanup
 }
-WORK=$(mktemp -d); chmod 0711 "$WORK"
+. "$(dirname "${BASH_SOURCE[0]}")/work.sh"
 trap bench_app_cleanup EXIT

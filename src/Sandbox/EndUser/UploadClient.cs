@@ -7,7 +7,6 @@ namespace UcloudIm.Sandbox.EndUser;
 /// <summary>A local file to send, with its path relative to the upload session.</summary>
 public sealed record LocalFile(string RelativePath, string LocalPath, long Size, long ModifiedAtMs);
 
-/// <summary>What an upload did.</summary>
 /// <summary>What an upload did; <paramref name="OverHttp2"/>: its sockets were HTTP/2 streams (RFC 8441), as browsers' are where offered.</summary>
 public sealed record UploadReport(int Files, int Sent, int Skipped, long BytesSent, int Reconnects, bool OverHttp2 = false);
 
