@@ -228,14 +228,27 @@ public sealed class InteractiveAppTests(Stack stack)
         }, TimeSpan.FromSeconds(30));
     }
 
-    /// <summary>Two running jobs of the application whose script says the test upstream's port is theirs.</summary>
+    /// <summary>
+    /// Two running jobs of the application whose script says the test upstream's port is theirs, each past the point
+    /// where its script has written that port: RUNNING comes a moment before the script's first line, and an open in
+    /// that moment gets 409 ("has not said which port it listens on yet"), as a user's early click would.
+    /// </summary>
     private async Task<(string A, string B)> TwoRunningJobsAsync(TestUser user, string application, int port)
     {
         var script = new JsonObject { ["script"] = $"echo {port} > allocated-port.txt; sleep 300" };
         var a = (await stack.StartApplicationAsync(user, application, (JsonObject)script.DeepClone()))["jobId"]!.ToString();
         var b = (await stack.StartApplicationAsync(user, application, (JsonObject)script.DeepClone()))["jobId"]!.ToString();
+        var type = application.StartsWith("vnc", StringComparison.Ordinal) ? "VNC" : "WEB";
         foreach (var id in new[] { a, b })
+        {
             await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(user, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+            await Stack.WaitFor($"job {id} to say its port", async () => (await OpenAsync(user, id, type)).Status switch
+            {
+                200 => true,
+                409 => false,
+                var other => throw new Xunit.Sdk.XunitException($"opening job {id} answered {other}"),
+            }, TimeSpan.FromSeconds(30));
+        }
         return (a, b);
     }
 
