@@ -120,7 +120,7 @@ internal static class JobEndpoints
                 if (settings.Applications.FirstOrDefault(a => a.Name == application?["name"]?.ToString() && a.Version == application?["version"]?.ToString()) is { } known
                     && known.Interface?.Kind != type)
                     throw ImException.BadRequest($"{known.Title} has no {(type == "WEB" ? "web" : "VNC")} interface");
-                var port = AllocatedPort(Path.Combine(folder, "allocated-port.txt"));
+                var port = await AllocatedPortAsync(Path.Combine(folder, "allocated-port.txt"), tracked, context.RequestAborted);
                 var opened = await server.OpenWebAsync(new WebEndpointRequest(slurmId, rank, port, type), context.RequestAborted);
                 // UCloud's OpenSession, as is: Core wraps it (with the provider's id and domain) for the browser.
                 var session = new JsonObject { ["type"] = type.ToLowerInvariant(), ["jobId"] = coreId, ["rank"] = rank, ["domainOverride"] = "" };
@@ -153,24 +153,45 @@ internal static class JobEndpoints
         }
     }
 
-    private static int AllocatedPort(string path)
+    /// <summary>
+    /// How long an open waits for a running job's script to write its port. Slurm says RUNNING a moment before the
+    /// script's first line runs, and UCloud shows the job's "open" button at RUNNING: the first click comes then.
+    /// </summary>
+    internal static readonly TimeSpan PortWait = TimeSpan.FromSeconds(10);
+
+    private static async Task<int> AllocatedPortAsync(string path, JobStateView job, CancellationToken ct)
     {
-        string text;
+        var start = System.Diagnostics.Stopwatch.GetTimestamp();
+        string? text;
+        while ((text = PortText(path)) is null)
+        {
+            // Waiting is for the moment between RUNNING and the script's start; a queued job's interface is far off.
+            if (job.State != "RUNNING")
+                throw new ImException(409, $"Job {job.SlurmId} is {job.State}, not running yet: its interface opens once it runs", "CONFLICT");
+            if (System.Diagnostics.Stopwatch.GetElapsedTime(start) >= PortWait)
+                throw new ImException(409, $"The application has not said which port it listens on {PortWait.TotalSeconds:0} s after its job started running (allocated-port.txt in its job folder); its stdout.txt and stderr.txt say why, or try again in a moment", "CONFLICT");
+            await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+        }
+        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
+            throw ImException.BadRequest($"allocated-port.txt holds '{(text.Length > 20 ? text[..20] + "…" : text)}', not a port number");
+        return port;
+    }
+
+    /// <summary>What allocated-port.txt says; null while it is missing or empty (a script may still be writing it; the prelude renames a whole one into place).</summary>
+    private static string? PortText(string path)
+    {
         try
         {
-            text = SmallText(path).Trim();
+            return SmallText(path).Trim() is { Length: > 0 } text ? text : null;
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            throw new ImException(409, "The application has not said which port it listens on yet (allocated-port.txt in its job folder); try again in a moment", "CONFLICT");
+            return null;
         }
         catch (UnixIOException e) when (e.Errno is FileSystemCalls.EFBIG or FileSystemCalls.ENXIO)
         {
             throw ImException.BadRequest($"allocated-port.txt in the job folder is {e.Reason}, not a port number");
         }
-        if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
-            throw ImException.BadRequest($"allocated-port.txt holds '{(text.Length > 20 ? text[..20] + "…" : text)}', not a port number");
-        return port;
     }
 
     private static async Task<long> SubmitAsync(JsonObject job, JobSettings settings, InstanceBootstrap bootstrap, UnixUser me, CommandRunner runner, ServerChannel? server, CancellationToken ct)

@@ -118,6 +118,44 @@ public sealed class InteractiveAppTests(Stack stack)
     }
 
     [Fact]
+    public async Task Opening_a_job_that_runs_but_has_not_said_its_port_yet_waits_for_it_and_then_gives_up_with_the_reason()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var upstream = await StartUpstreamAsync(ct);
+        var port = new Uri(upstream.Urls.First()).Port;
+        var alice = await stack.CreateUserAsync();
+        await using var jobs = Stack.CancelJobsAtEnd(alice);
+        // The script takes the prelude's port file away and says its own port only once the test lets it: the open
+        // that comes in between is the user's click during a slow start (a node's prolog, a container image pulled).
+        var late = (await stack.StartApplicationAsync(alice, "web-shell", new JsonObject
+        {
+            ["script"] = $"rm -f allocated-port.txt; while [ ! -e go ]; do sleep 0.2; done; echo {port} > allocated-port.txt; sleep 300",
+        }))["jobId"]!.ToString();
+        var never = (await stack.StartApplicationAsync(alice, "web-shell", new JsonObject { ["script"] = "rm -f allocated-port.txt; sleep 300" }))["jobId"]!.ToString();
+        foreach (var id in new[] { late, never })
+            await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(alice, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+        var lateFolder = $"/home/{alice.LocalName}/ucloud-jobs/{late}";
+        await Stack.WaitFor("the script to start", () => Task.FromResult(File.Exists($"{lateFolder}/stdout.txt") && !File.Exists($"{lateFolder}/allocated-port.txt")));
+
+        var opening = OpenAsync(alice, late);
+        await Task.Delay(TimeSpan.FromSeconds(2), ct);
+        Assert.False(opening.IsCompleted, "the open answered before the job said its port");
+        Assert.True((await Shell.As(alice.LocalName, "touch", $"{lateFolder}/go")).Succeeded);
+        var opened = await opening;
+        Assert.Equal(200, opened.Status);
+        // The link leads to the port the script said.
+        using var browser = AppBrowser();
+        var cookie = (await browser.GetAsync(opened.Link!, ct)).Headers.GetValues("Set-Cookie").Single().Split(';')[0];
+        Assert.Equal(HttpStatusCode.OK, (await GetAsync(browser, $"app-{late}-0.{TestCertificates.AppsDomain}", "/hello", cookie, ct)).StatusCode);
+
+        // A job that never says its port: refused after the wait, with where to look.
+        var refused = await OpenAsync(alice, never, "WEB");
+        Assert.Equal(409, refused.Status);
+        Assert.Contains("has not said which port it listens on 10 s after its job started running", refused.Body!["why"]!.ToString());
+        Assert.Contains("stderr.txt", refused.Body!["why"]!.ToString());
+    }
+
+    [Fact]
     public async Task An_application_that_declares_a_web_port_is_opened_through_its_job_on_a_port_the_job_chose()
     {
         var ct = TestContext.Current.CancellationToken;
