@@ -115,13 +115,14 @@ public static class JobScript
             b.Append("[ -n \"$UCLOUD_PORT\" ] || { echo 'no free port for the web interface' >&2; exit 1; }\n");
         }
         b.Append("export UCLOUD_PORT\n");
-        b.Append("echo \"$UCLOUD_PORT\" > allocated-port.txt.tmp && mv -f allocated-port.txt.tmp allocated-port.txt\n");
+        // The password first: an open waits for the port file alone, and must then find the password there too.
         if (ui.Kind == "VNC")
         {
             b.Append("UCLOUD_VNC_PASSWORD=$(tr -dc 'A-Za-z0-9' < /dev/urandom 2>/dev/null | head -c 8)\n");
             b.Append("export UCLOUD_VNC_PASSWORD\n");
             b.Append("(umask 077; echo \"$UCLOUD_VNC_PASSWORD\" > vnc-password.txt.tmp) && mv -f vnc-password.txt.tmp vnc-password.txt\n");
         }
+        b.Append("echo \"$UCLOUD_PORT\" > allocated-port.txt.tmp && mv -f allocated-port.txt.tmp allocated-port.txt\n");
         b.Append('\n');
         return b.ToString();
     }

@@ -90,6 +90,16 @@ public sealed class JobScriptTests : IDisposable
         Assert.Equal(3, seen.Count);
     }
 
+    [Fact]
+    public void A_vnc_jobs_password_is_in_place_before_its_port_is()
+    {
+        // An open waits for allocated-port.txt alone, then reads vnc-password.txt: it must never find the port without it.
+        var prelude = JobScript.InterfacePrelude(new JobAppInterface("VNC", null));
+        var password = prelude.IndexOf("mv -f vnc-password.txt.tmp vnc-password.txt", StringComparison.Ordinal);
+        var port = prelude.IndexOf("mv -f allocated-port.txt.tmp allocated-port.txt", StringComparison.Ordinal);
+        Assert.True(password >= 0 && port > password, prelude);
+    }
+
     private int Bash(string script)
     {
         var path = Path.Combine(_dir, "job.sh");
