@@ -33,7 +33,6 @@ bench_app_open() {
     | json 'd["jobId"]')
   bench_app_running() { curl -sf "$SANDBOX/sandbox/users/alice/jobs" | json "[j['state'] for j in d if j['id']=='$JOB'][0]" | grep -qx RUNNING; }
   wait_for 60 "job $JOB to run" bench_app_running || die "alice's job $JOB did not start"
-  sleep 1
   local link
   link=$(curl -sf -X POST "$SANDBOX/sandbox/users/alice/jobs/$JOB/open" | json 'd["body"]["responses"][0]["session"]["redirectClientTo"]')
   APP_HOST=$(echo "$link" | sed -E 's#https://([^:/]+).*#\1#')
