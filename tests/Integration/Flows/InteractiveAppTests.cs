@@ -132,8 +132,7 @@ public sealed class InteractiveAppTests(Stack stack)
             ["script"] = $"rm -f allocated-port.txt; while [ ! -e go ]; do sleep 0.2; done; echo {port} > allocated-port.txt; sleep 300",
         }))["jobId"]!.ToString();
         var never = (await stack.StartApplicationAsync(alice, "web-shell", new JsonObject { ["script"] = "rm -f allocated-port.txt; sleep 300" }))["jobId"]!.ToString();
-        foreach (var id in new[] { late, never })
-            await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(alice, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+        await RunningAsync(alice, late, never);
         var lateFolder = $"/home/{alice.LocalName}/ucloud-jobs/{late}";
         await Stack.WaitFor("the script to start", () => Task.FromResult(File.Exists($"{lateFolder}/stdout.txt") && !File.Exists($"{lateFolder}/allocated-port.txt")));
 
@@ -169,7 +168,7 @@ public sealed class InteractiveAppTests(Stack stack)
         const string note = "it's <alice's> note; $(id)";
         var web = (await stack.StartApplicationAsync(alice, "files-web", new JsonObject { ["note"] = note }))["jobId"]!.ToString();
         var shell = (await stack.StartJobAsync(alice, "sleep 300"))["jobId"]!.ToString();
-        await Stack.WaitFor($"job {web} to run", async () => (await stack.JobAsync(alice, web))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+        await RunningAsync(alice, web);
 
         // An application without a web interface cannot be opened.
         var plain = await stack.Sandbox.PostAsync($"/sandbox/users/{Uri.EscapeDataString(alice.UcloudName)}/jobs/{shell}/open", null, ct);
@@ -266,6 +265,12 @@ public sealed class InteractiveAppTests(Stack stack)
         }, TimeSpan.FromSeconds(30));
     }
 
+    private async Task RunningAsync(TestUser user, params string[] jobIds)
+    {
+        foreach (var id in jobIds)
+            await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(user, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
+    }
+
     /// <summary>
     /// Two running jobs of the application whose script says the test upstream's port is theirs, each past the point
     /// where its script has written that port: RUNNING comes a moment before the script's first line, and an open in
@@ -277,9 +282,9 @@ public sealed class InteractiveAppTests(Stack stack)
         var a = (await stack.StartApplicationAsync(user, application, (JsonObject)script.DeepClone()))["jobId"]!.ToString();
         var b = (await stack.StartApplicationAsync(user, application, (JsonObject)script.DeepClone()))["jobId"]!.ToString();
         var type = application.StartsWith("vnc", StringComparison.Ordinal) ? "VNC" : "WEB";
+        await RunningAsync(user, a, b);
         foreach (var id in new[] { a, b })
         {
-            await Stack.WaitFor($"job {id} to run", async () => (await stack.JobAsync(user, id))["state"]!.ToString() == "RUNNING", TimeSpan.FromSeconds(60));
             await Stack.WaitFor($"job {id} to say its port", async () => (await OpenAsync(user, id, type)).Status switch
             {
                 200 => true,
