@@ -10,13 +10,20 @@ namespace UcloudIm.UserInstance.Files;
 
 /// <summary>
 /// Runs WEBSOCKET_V2 on one socket. Frames are read into one fixed buffer: a CHUNK's data is written to
-/// disk piece by piece as it arrives, so memory does not grow with chunk size, and the next piece is read
-/// only once the last one is written (back-pressure through TCP). Only LISTING frames are held whole.
+/// disk piece by piece as it arrives (up to <see cref="WriteBatch"/> at a time), so memory does not grow with
+/// chunk size, and the next piece is read only once the last one is written (back-pressure through TCP). Only
+/// LISTING frames are held whole.
 /// </summary>
 [SupportedOSPlatform("linux")]
 internal static partial class UploadConnection
 {
     public const int BufferSize = 1 << 20;
+
+    /// <summary>
+    /// Data is written once this much has arrived (or the frame ends), not per network read: a read is often one
+    /// TLS record (16 KiB) through the gateway, and one write per read cost the instance twice the CPU per GiB.
+    /// </summary>
+    public const int WriteBatch = 256 << 10;
     public const int MaxListingBytes = 64 << 20;
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(5);
 
@@ -94,10 +101,11 @@ internal static partial class UploadConnection
                     if (!await frame.EnsureAsync(5)) throw new UploadProtocolException("a truncated CHUNK");
                     var id = BinaryPrimitives.ReadInt32BigEndian(frame.Span[1..]);
                     frame.Advance(5);
-                    // The rest of the frame is this chunk's data, written as it arrives.
+                    // The rest of the frame is this chunk's data, written as it arrives, a few pieces at a time.
                     var any = false;
                     do
                     {
+                        await frame.GatherAsync(WriteBatch);
                         receiver.OnChunk(id, frame.Span);
                         any |= frame.Span.Length > 0;
                         frame.Advance(frame.Span.Length);
@@ -180,6 +188,15 @@ internal static partial class UploadConnection
         /// <summary>At least <paramref name="n"/> bytes of this message at <see cref="Span"/>; false if the message ends first with none.</summary>
         public async Task<bool> EnsureAsync(int n)
         {
+            await GatherAsync(n);
+            if (_end - _start >= n) return true;
+            if (_end - _start == 0) return false;
+            throw new UploadProtocolException("a message is cut off at the end of its frame");
+        }
+
+        /// <summary>Reads on until <see cref="Span"/> holds at least <paramref name="n"/> bytes or the message ends.</summary>
+        public async Task GatherAsync(int n)
+        {
             while (_end - _start < n && !_endOfMessage)
             {
                 if (_start > 0)
@@ -190,9 +207,6 @@ internal static partial class UploadConnection
                 }
                 await ReceiveAsync(append: true);
             }
-            if (_end - _start >= n) return true;
-            if (_end - _start == 0) return false;
-            throw new UploadProtocolException("a message is cut off at the end of its frame");
         }
 
         /// <summary>Reads the next piece of this message into the (consumed) buffer; false at its end.</summary>
