@@ -2,12 +2,13 @@
 # A 1 GiB file uploaded through the gateway (WEBSOCKET_V2 from the sandbox's client, written by alice's
 # user instance) beside `cp` of the same file on the same disk, in the same run; and the instance's RSS
 # growth while it receives, and the CPU seconds the gateway and the instance spent on each upload.
-# Two paths, each with its own rows (the dev stack is restarted between them):
+# Three paths, each with its own rows (the dev stack is restarted between them):
 #   plain   the gateway's plain HTTP/1.1 listener on loopback: the path with the least work, no TLS
 #   https   the gateway's HTTPS, the WebSockets over HTTP/2 as Chrome and Firefox open them in direct mode
 #           (the sandbox's client does the same): the path browsers take, so the one users get
+#   https1  the gateway's HTTPS, the WebSockets over HTTP/1.1 as Safari and scripts open them (--http1)
 # Targets (issue 3): >= 0.6x cp, RSS growth <= 64 MiB.
-#   bash bench/upload-1g.sh     (as root; RUNS=5 per path and the median ratio; PATHS="plain https")
+#   bash bench/upload-1g.sh     (as root; RUNS=5 per path and the median ratio; PATHS="plain https https1")
 set -euo pipefail
 LOG_TAG=bench
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,10 +16,10 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 need_root
 apt_install procps   # pgrep
 RUNS=${RUNS:-5}
-PATHS=${PATHS:-plain https}
-SANDBOX=/opt/ucloud-im/sandbox/ucloud-sandbox
+PATHS=${PATHS:-plain https https1}
 CONFIG=${IM_CONFIG_DIR:-/etc/ucloud-im}
 TLS=${TLS_PORT:-8443}
+. "$ROOT/bench/lib/stack.sh"
 DIR=/home/alice/bench-up
 SRC=/home/alice/bench-up-src.bin
 install -d -o alice -g alice -m 0770 "$DIR"
@@ -33,8 +34,7 @@ secs() { local t0 t1 t2; t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N); sy
 mibs() { awk -v s="$1" 'BEGIN {printf "%.0f", 1024/s}'; }
 upload() {
   local out
-  out=$("$SANDBOX" upload alice "$SRC" /home-alice/bench-up/up.bin --conflict REPLACE ${CA:+--provider-ca "$CA"}) || die "upload failed: $out"
-  grep -q '1 sent' <<<"$out" || die "the upload sent nothing: $out"
+  out=$(bench_upload "$SRC" /home-alice/bench-up/up.bin ${CA:+--provider-ca "$CA"} ${HTTP1:+--http1})
   over=$(grep -o 'over HTTP/[0-9.]*' <<<"$out" || echo "over ?")
 }
 # The instance's RSS (VmRSS, VmHWM) in MiB, and one upload timed with the CPU seconds (user + system) the gateway
@@ -49,11 +49,12 @@ timed_upload() {
   cpu_inst=$(awk -v a="$i0" -v b="$(cpu_ticks "$pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
 }
 stack_for() {
-  bash "$ROOT/deploy/dev-stack.sh" stop >/dev/null 2>&1 || true
+  CA=$CONFIG/tls/fullchain.pem HTTP1=
   case $1 in
-    plain) CA=; bash "$ROOT/deploy/dev-stack.sh" start >/dev/null ;;
-    https) CA=$CONFIG/tls/fullchain.pem; PUBLIC_URL=https://127.0.0.1:$TLS bash "$ROOT/deploy/dev-stack.sh" start >/dev/null ;;
-    *) die "PATHS names plain and https, not '$1'" ;;
+    plain) CA=; bench_stack direct ;;
+    https) bench_stack direct "https://127.0.0.1:$TLS" ;;
+    https1) HTTP1=1; bench_stack direct "https://127.0.0.1:$TLS" ;;
+    *) die "PATHS names plain, https and https1, not '$1'" ;;
   esac
 }
 bench_path() {

@@ -319,8 +319,9 @@ internal static class SandboxCommands
         var chunk = new Option<int>("--chunk-kib") { Description = "Chunk size in KiB", DefaultValueFactory = _ => 1024 };
         var policy = new Option<string>("--conflict") { Description = "RENAME, REJECT, REPLACE or MERGE_RENAME", DefaultValueFactory = _ => "RENAME" };
         var ca = new Option<string?>("--provider-ca") { Description = "A PEM CA certificate to trust for the provider's HTTPS (a private or test CA)" };
+        var http1 = new Option<bool>("--http1") { Description = "Open the sockets over HTTP/1.1 only, as Safari and scripts do (by default HTTP/2 where offered, as Chrome and Firefox)" };
         var cmd = new Command("upload", "Upload a file or folder as an end-user, over WEBSOCKET_V2 with parallel sockets; resumes after a dropped connection")
-            { User, local, target, Url, sockets, chunk, policy, ca };
+            { User, local, target, Url, sockets, chunk, policy, ca, http1 };
         cmd.SetAction(async (p, ct) =>
         {
             var files = UploadClient.Collect(p.GetValue(local)!);
@@ -337,6 +338,7 @@ internal static class SandboxCommands
             {
                 Progress = line => AnsiConsole.MarkupLineInterpolated($"[yellow]{line}[/]"),
                 Invoker = invoker,
+                Http1 = p.GetValue(http1),
             };
             var watch = System.Diagnostics.Stopwatch.StartNew();
             try

@@ -24,6 +24,9 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
     /// <summary>Connections are made through this (for a private CA); null: the defaults.</summary>
     public HttpMessageInvoker? Invoker { get; init; }
 
+    /// <summary>Sockets over HTTP/1.1 only (Safari, scripts), never as HTTP/2 streams.</summary>
+    public bool Http1 { get; init; }
+
     private int _sent, _skipped, _reconnects;
     private volatile bool _overHttp2;
     private long _bytes;
@@ -80,7 +83,7 @@ public sealed class UploadClient(Uri endpoint, int sockets = 4, int chunkSize = 
 
     private async Task ConnectionAsync(Dictionary<int, LocalFile> files, CancellationToken ct)
     {
-        using var socket = BrowserSocket.Create();
+        using var socket = BrowserSocket.Create(Http1);
         socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(20);
         socket.Options.CollectHttpResponseDetails = true;
         using (var connect = CancellationTokenSource.CreateLinkedTokenSource(ct))
