@@ -24,15 +24,14 @@ TLS_PORT=${TLS_PORT:-8443}
 RELAY_LINK=${RELAY_LINK_PORT:-8801}    # the link in front of the relay's tunnel endpoint (proxy mode)
 HTTPS_LINK=${HTTPS_LINK_PORT:-8802}    # the link in front of the gateway's HTTPS (direct mode)
 CA=${IM_CONFIG_DIR:-/etc/ucloud-im}/tls/fullchain.pem
-SANDBOX=/opt/ucloud-im/sandbox/ucloud-sandbox
 SRC=/home/alice/bench-wan-src.bin
 DIR=/home/alice/bench-wan
 . "$ROOT/bench/lib/work.sh"
+. "$ROOT/bench/lib/stack.sh"
 cleanup() {
   bench_work_cleanup
   rm -rf "$DIR"
-  bash "$ROOT/deploy/dev-stack.sh" stop >/dev/null 2>&1 || true
-  bash "$ROOT/deploy/dev-stack.sh" start >/dev/null 2>&1 || echo "could not start the dev stack again in direct mode" >&2
+  bench_stack direct 2>/dev/null || echo "could not start the dev stack again in direct mode" >&2
 }
 trap cleanup EXIT
 
@@ -46,19 +45,12 @@ if [ "$(stat -c %s "$SRC" 2>/dev/null)" != $((SIZE_MIB << 20)) ]; then
   runuser -u alice -- dd if=/dev/urandom of="$SRC" bs=1M count="$SIZE_MIB" status=none
 fi
 
-# direct <public URL> [gateway.tls keys] | proxy <relay URL> [gateway.proxy keys]: the dev stack, restarted so.
-stack() {
-  bash "$ROOT/deploy/dev-stack.sh" stop >/dev/null
-  if [ "$1" = direct ]; then PUBLIC_URL=$2 TLS_SETTINGS=${3:-} bash "$ROOT/deploy/dev-stack.sh" start >/dev/null
-  else NETWORK_MODE=proxy RELAY_URL=$2 PROXY_SETTINGS=${3:-} bash "$ROOT/deploy/dev-stack.sh" start >/dev/null; fi
-}
 # MiB/s of an upload, as the sandbox's WEBSOCKET_V2 client reports it (its own start-up left out), and of the
 # download of the uploaded file with curl, both by the provider's public URL (so through the link, if any).
 up() {
   local out
   rm -f "$DIR/up.bin"
-  out=$("$SANDBOX" upload alice "$SRC" /home-alice/bench-wan/up.bin --conflict REPLACE --provider-ca "$CA") || die "upload failed: $out"
-  grep -q '1 sent' <<<"$out" || die "the upload sent nothing: $out"
+  out=$(bench_upload "$SRC" /home-alice/bench-wan/up.bin --provider-ca "$CA")
   sed -nE 's/.*\(([0-9.]+) MiB\/s\).*/\1/p' <<<"$out"
 }
 down() {
@@ -83,15 +75,15 @@ USUAL="streamWindow: 768KiB, connectionWindow: 1MiB"
 
 printf 'a %s MiB file, median of %s runs; the link: %s ms round trip, no bandwidth limit\n' "$SIZE_MIB" "$RUNS" "$RTT_MS"
 printf '%-52s %10s %12s %10s %10s\n' "" "up MiB/s" "down MiB/s" "up ratio" "down ratio"
-stack direct "https://127.0.0.1:$TLS_PORT"
+bench_stack direct "https://127.0.0.1:$TLS_PORT"
 row "direct, HTTPS on loopback (baseline)"; echo; base_up=$upload; base_down=$download
-stack direct "https://127.0.0.1:$HTTPS_LINK" "$USUAL"
+bench_stack direct "https://127.0.0.1:$HTTPS_LINK" "$USUAL"
 row "direct over the link, HTTP/2's usual 768KiB/1MiB"; compared
-stack direct "https://127.0.0.1:$HTTPS_LINK"
+bench_stack direct "https://127.0.0.1:$HTTPS_LINK"
 row "direct over the link, the gateway's defaults"; compared
-stack proxy "ws://127.0.0.1:$SANDBOX_PORT/relay/tunnel"
+bench_stack proxy "ws://127.0.0.1:$SANDBOX_PORT/relay/tunnel"
 row "proxy, tunnel on loopback (baseline)"; echo; base_up=$upload; base_down=$download
-stack proxy "ws://127.0.0.1:$RELAY_LINK/relay/tunnel" "$USUAL"
+bench_stack proxy "ws://127.0.0.1:$RELAY_LINK/relay/tunnel" "$USUAL"
 row "proxy, tunnel over the link, HTTP/2's usual windows"; compared
-stack proxy "ws://127.0.0.1:$RELAY_LINK/relay/tunnel"
+bench_stack proxy "ws://127.0.0.1:$RELAY_LINK/relay/tunnel"
 row "proxy, tunnel over the link, the gateway's defaults"; compared

@@ -157,7 +157,7 @@ internal static class JobEndpoints
     /// How long an open waits for a running job's script to write its port. Slurm says RUNNING a moment before the
     /// script's first line runs, and UCloud shows the job's "open" button at RUNNING: the first click comes then.
     /// </summary>
-    internal static readonly TimeSpan PortWait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan PortWait = TimeSpan.FromSeconds(10);
 
     private static async Task<int> AllocatedPortAsync(string path, JobStateView job, CancellationToken ct)
     {
