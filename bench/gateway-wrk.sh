@@ -3,6 +3,8 @@
 #   1. a small upstream (nginx answering "hello") alone, through nginx as a TLS reverse proxy, and through
 #      the gateway's interactive-application route (TLS, session cookie, a real Slurm job's endpoint).
 #      Target: gateway >= 1.0x nginx.
+#      Beside them, the gateway answering by itself with nothing forwarded (its 404): the most this
+#      listener, TLS and pipeline can do on the machine, the ceiling any forwarding stays under.
 #   2. a small download from alice's user instance through the gateway's HTTPS (direct) and through the
 #      relay and the proxy-mode tunnel. Target: tunnel >= 0.5x direct.
 #   Beside each: the CPU time per request of the process that does that row's work (the upstream's and the
@@ -95,6 +97,11 @@ row "nginx -> upstream (https)" "$ng_rps" "$ng_p99" "$(ratio "$ng_rps" "$up_rps"
 read -r gw_rps gw_p99 gw_bad gw_cpu < <(measure "$GATEWAY_PID" -H "Host: $APP_HOST" -H "Cookie: $COOKIE" "https://127.0.0.1:$TLS/")
 row "gateway app route -> upstream (https)" "$gw_rps" "$gw_p99" "$(ratio "$gw_rps" "$up_rps")" "$gw_cpu"
 row "  gateway / nginx (target >= 1.0x)" "" "" "$(ratio "$gw_rps" "$ng_rps")" "$(ratio "$gw_cpu" "$ng_cpu")"
+# The gateway's ceiling here: the same listener, TLS and request pipeline answering by itself (its 404 for a path
+# no route takes), with nothing forwarded. Kestrel and TLS alone cost this much; forwarding can only add to it.
+read -r own_rps own_p99 _ own_cpu < <(measure "$GATEWAY_PID" "https://127.0.0.1:$TLS/no-route-takes-this")
+row "gateway answering itself, 404 (https)" "$own_rps" "$own_p99" "$(ratio "$own_rps" "$up_rps")" "$own_cpu"
+row "  its ceiling / nginx" "" "" "$(ratio "$own_rps" "$ng_rps")" "$(ratio "$own_cpu" "$ng_cpu")"
 read -r d_rps d_p99 d_bad d_cpu < <(measure "$GATEWAY_PID" "https://127.0.0.1:$TLS$DL")
 row "download via gateway https (direct)" "$d_rps" "$d_p99" "1.00x" "$d_cpu"
 read -r t_rps t_p99 t_bad t_cpu < <(measure "$(cat "$WORK/gw.bg")" "$SANDBOX$DL")
