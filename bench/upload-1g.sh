@@ -2,7 +2,7 @@
 # A 1 GiB file uploaded through the gateway (WEBSOCKET_V2 from the sandbox's client, written by alice's
 # user instance) beside `cp` of the same file on the same disk, in the same run; and the instance's RSS
 # growth while it receives, and the CPU seconds the gateway and the instance spent on each upload.
-# Three paths, each with its own rows (the dev stack is restarted between them):
+# Five paths, each with its own rows (the dev stack is restarted for each of the first three):
 #   plain   the gateway's plain HTTP/1.1 listener on loopback: the path with the least work, no TLS
 #   https   the gateway's HTTPS, the WebSockets over HTTP/2 as Chrome and Firefox open them in direct mode
 #           (the sandbox's client does the same): the path browsers take, so the one users get
