@@ -162,15 +162,16 @@ internal static class JobEndpoints
     private static async Task<int> AllocatedPortAsync(string path, JobStateView job, CancellationToken ct)
     {
         var start = System.Diagnostics.Stopwatch.GetTimestamp();
-        string? text;
-        while ((text = PortText(path)) is null)
+        var text = PortText(path);
+        // Waiting is for the moment between RUNNING and the script's start; a queued job's interface is far off.
+        if (text is null && job.State != "RUNNING")
+            throw new ImException(409, $"Job {job.SlurmId} is {job.State}, not running yet: its interface opens once it runs", "CONFLICT");
+        while (text is null)
         {
-            // Waiting is for the moment between RUNNING and the script's start; a queued job's interface is far off.
-            if (job.State != "RUNNING")
-                throw new ImException(409, $"Job {job.SlurmId} is {job.State}, not running yet: its interface opens once it runs", "CONFLICT");
             if (System.Diagnostics.Stopwatch.GetElapsedTime(start) >= PortWait)
                 throw new ImException(409, $"The application has not said which port it listens on {PortWait.TotalSeconds:0} s after its job started running (allocated-port.txt in its job folder); its stdout.txt and stderr.txt say why, or try again in a moment", "CONFLICT");
             await Task.Delay(TimeSpan.FromMilliseconds(200), ct);
+            text = PortText(path);
         }
         if (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var port))
             throw ImException.BadRequest($"allocated-port.txt holds '{(text.Length > 20 ? text[..20] + "…" : text)}', not a port number");
