@@ -37,6 +37,9 @@ public sealed partial class GatewayPipeline(
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
+        // Whatever WebSocket is forwarded below (an upload, a terminal, a job's web interface) is read in pieces
+        // as large as have arrived, not one TLS record at a time.
+        GatheringUpgrade.Install(context);
         // A job's web interface, on its own domain: sessions, not Core's tokens.
         if (apps.DomainOf(request.Host) is { } appDomain)
         {
