@@ -56,17 +56,23 @@ public sealed class GatheringReadStreamTests
         public override void SetLength(long value) => throw new NotSupportedException();
     }
 
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    /// <summary>A gathering stream over pieces that have arrived already (and more that may come).</summary>
+    private static (ArrivingStream Inner, GatheringReadStream Stream) Over(params byte[][] arrived)
+    {
+        var inner = new ArrivingStream();
+        foreach (var piece in arrived) inner.Arrive(piece);
+        return (inner, new GatheringReadStream(inner));
+    }
+
     [Fact]
     public async Task Pieces_that_have_arrived_come_back_in_one_read()
     {
-        var inner = new ArrivingStream();
-        var stream = new GatheringReadStream(inner);
-        inner.Arrive(1, 2, 3);
-        inner.Arrive(4, 5);
-        inner.Arrive(6);
+        var (_, stream) = Over([1, 2, 3], [4, 5], [6]);
         var buffer = new byte[16];
 
-        var read = stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
+        var read = stream.ReadAsync(buffer, Ct);
 
         Assert.True(read.IsCompleted); // nothing was waited for
         Assert.Equal(6, await read);
@@ -76,34 +82,30 @@ public sealed class GatheringReadStreamTests
     [Fact]
     public async Task A_read_never_waits_for_more_than_the_first_piece()
     {
-        var inner = new ArrivingStream();
-        var stream = new GatheringReadStream(inner);
-        inner.Arrive(7);
+        var (inner, stream) = Over([7]);
         var buffer = new byte[16];
 
-        var first = stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
+        var first = stream.ReadAsync(buffer, Ct);
         Assert.True(first.IsCompleted); // a keystroke goes on alone, with nothing after it to wait for
         Assert.Equal(1, await first);
 
         // The copier's own wait for data is the one left pending: it ends when the next piece comes.
-        var wait = stream.ReadAsync(Memory<byte>.Empty, TestContext.Current.CancellationToken);
+        var wait = stream.ReadAsync(Memory<byte>.Empty, Ct);
         Assert.False(wait.IsCompleted);
         inner.Arrive(8, 9);
         Assert.Equal(0, await wait);
-        Assert.Equal(2, await stream.ReadAsync(buffer, TestContext.Current.CancellationToken));
+        Assert.Equal(2, await stream.ReadAsync(buffer, Ct));
         Assert.Equal(new byte[] { 8, 9 }, buffer[..2]);
     }
 
     [Fact]
     public async Task A_read_without_a_wait_first_still_gets_the_next_piece()
     {
-        var inner = new ArrivingStream();
-        var stream = new GatheringReadStream(inner);
-        inner.Arrive(1);
+        var (inner, stream) = Over([1]);
         var buffer = new byte[16];
-        Assert.Equal(1, await stream.ReadAsync(buffer, TestContext.Current.CancellationToken));
+        Assert.Equal(1, await stream.ReadAsync(buffer, Ct));
 
-        var read = stream.ReadAsync(buffer, TestContext.Current.CancellationToken);
+        var read = stream.ReadAsync(buffer, Ct);
         Assert.False(read.IsCompleted);
         inner.Arrive(2);
         Assert.Equal(1, await read);
@@ -113,41 +115,33 @@ public sealed class GatheringReadStreamTests
     [Fact]
     public async Task It_stops_at_the_end_of_the_buffer_and_keeps_the_rest()
     {
-        var inner = new ArrivingStream();
-        var stream = new GatheringReadStream(inner);
-        inner.Arrive(1, 2, 3);
-        inner.Arrive(4, 5, 6);
+        var (_, stream) = Over([1, 2, 3], [4, 5, 6]);
         var buffer = new byte[4];
 
-        Assert.Equal(4, await stream.ReadAsync(buffer, TestContext.Current.CancellationToken));
+        Assert.Equal(4, await stream.ReadAsync(buffer, Ct));
         Assert.Equal(new byte[] { 1, 2, 3, 4 }, buffer);
-        Assert.Equal(2, await stream.ReadAsync(buffer, TestContext.Current.CancellationToken));
+        Assert.Equal(2, await stream.ReadAsync(buffer, Ct));
         Assert.Equal(new byte[] { 5, 6 }, buffer[..2]);
     }
 
     [Fact]
     public async Task The_end_of_the_stream_comes_after_what_was_gathered()
     {
-        var inner = new ArrivingStream();
-        var stream = new GatheringReadStream(inner);
-        inner.Arrive(1, 2);
+        var (inner, stream) = Over([1, 2]);
         inner.End();
         var buffer = new byte[16];
 
-        Assert.Equal(2, await stream.ReadAsync(buffer, TestContext.Current.CancellationToken));
-        Assert.Equal(0, await stream.ReadAsync(buffer, TestContext.Current.CancellationToken));
+        Assert.Equal(2, await stream.ReadAsync(buffer, Ct));
+        Assert.Equal(0, await stream.ReadAsync(buffer, Ct));
     }
 
     [Fact]
     public async Task A_failure_while_waiting_reaches_the_next_read()
     {
-        var inner = new ArrivingStream();
-        var stream = new GatheringReadStream(inner);
-        inner.Arrive(1);
-        var buffer = new byte[16];
-        Assert.Equal(1, await stream.ReadAsync(buffer, TestContext.Current.CancellationToken));
+        var (inner, stream) = Over([1]);
+        Assert.Equal(1, await stream.ReadAsync(new byte[16], Ct));
 
-        var wait = stream.ReadAsync(Memory<byte>.Empty, TestContext.Current.CancellationToken);
+        var wait = stream.ReadAsync(Memory<byte>.Empty, Ct);
         inner.Fail(new IOException("connection reset"));
         var e = await Assert.ThrowsAsync<IOException>(async () => await wait);
         Assert.Equal("connection reset", e.Message);
