@@ -1,7 +1,9 @@
 #!/bin/bash
 # A 1 GiB file uploaded through the gateway (WEBSOCKET_V2 from the sandbox's client, written by alice's
 # user instance) beside `cp` of the same file on the same disk, in the same run; and the instance's RSS
-# growth while it receives, and the CPU seconds the gateway and the instance spent on each upload.
+# growth while it receives, the CPU seconds the client, the gateway and the instance spent on each upload,
+# and how busy the whole machine was meanwhile (all its cores, the kernel's writeback included). The client
+# stands in for the end-user's browser, which in real use runs on another machine: here it shares the cores.
 # Five paths, each with its own rows (the dev stack is restarted for each of the first three):
 #   plain   the gateway's plain HTTP/1.1 listener on loopback: the path with the least work, no TLS
 #   https   the gateway's HTTPS, the WebSockets over HTTP/2 as Chrome and Firefox open them in direct mode
@@ -33,9 +35,13 @@ if [ "$(stat -c %s "$SRC" 2>/dev/null)" != 1073741824 ]; then
 fi
 cat "$SRC" > /dev/null   # page cache warm for both
 settle() { sync; echo 1 > /proc/sys/vm/drop_caches; cat "$SRC" > /dev/null; }
-# Seconds until the command returned, and until its data was on the disk (sync included).
-secs() { local t0 t1 t2; t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N); sync; t2=$(date +%s%N)
-  awk -v a=$((t1 - t0)) -v b=$((t2 - t0)) 'BEGIN {printf "%.3f %.3f", a/1e9, b/1e9}'; }
+# The machine's busy and total ticks over all its cores (/proc/stat: busy is all but idle and iowait).
+machine() { awk '$1 == "cpu" {busy = $2 + $3 + $4 + $7 + $8 + $9; print busy, busy + $5 + $6}' /proc/stat; }
+# Seconds until the command returned, and until its data was on the disk (sync included); and how busy the
+# machine's cores were until it returned.
+secs() { local t0 t1 t2 b0 n0 b1 n1; read -r b0 n0 <<<"$(machine)"; t0=$(date +%s%N); "$@" >/dev/null; t1=$(date +%s%N)
+  read -r b1 n1 <<<"$(machine)"; sync; t2=$(date +%s%N)
+  awk -v a=$((t1 - t0)) -v b=$((t2 - t0)) -v busy=$((b1 - b0)) -v all=$((n1 - n0)) 'BEGIN {printf "%.3f %.3f %.0f%%", a/1e9, b/1e9, 100*busy/all}'; }
 mibs() { awk -v s="$1" 'BEGIN {printf "%.0f", 1024/s}'; }
 upload() {
   local out
@@ -47,15 +53,18 @@ upload() {
 rss() { awk -v k="$1:" '$1 == k {print int($2/1024)}' "/proc/$pid/status"; }
 hz=$(getconf CLK_TCK)
 peak() { [ "$timed" = timed_upload ] && echo "$(rss VmHWM) (at rest $base, growth $(( $(rss VmHWM) - base )))" || echo -; }
+CLIENT_CPU=$DIR/.client.time
 timed_upload() {
   local g0 i0
   g0=$(cpu_ticks "$gw"); i0=$(cpu_ticks "$pid")
-  read -r u ud <<<"$(secs upload)"
+  read -r u ud busy <<<"$(BENCH_CPU_FILE=$CLIENT_CPU secs upload)"
+  cpu_client=$(cpu_of "$CLIENT_CPU")
   cpu_gw=$(awk -v a="$g0" -v b="$(cpu_ticks "$gw")" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
   cpu_inst=$(awk -v a="$i0" -v b="$(cpu_ticks "$pid")" -v hz="$hz" 'BEGIN {printf "%.2f", (b-a)/hz}')
 }
 # The socat rows: the writer and the forwarder listen before the clock starts; timed, the sender's run and the
-# writer's end. Their CPU seconds are the forwarder's (in the gateway's column) and the writer's (the instance's).
+# writer's end. Their CPU seconds are the sender's (in the client's column), the forwarder's (the gateway's) and
+# the writer's (the instance's).
 FLOOR_SOCK=$DIR/.floor.sock FLOOR_PORT=${FLOOR_PORT:-8897}
 floor_listen() {
   rm -f "$FLOOR_SOCK" "$DIR/up.bin"
@@ -68,7 +77,8 @@ floor_listen() {
   wait_for 10 "the socat forwarder" grep -q ":$hexport 00000000:0000 0A" /proc/net/tcp || die "socat did not listen on $FLOOR_PORT"
 }
 floor_send() {
-  runuser -u alice -- socat -b "$FLOOR_PIECE" -u OPEN:"$SRC" TCP:127.0.0.1:"$FLOOR_PORT"
+  /usr/bin/time -f '%U %S' -o "$DIR/.floor-sender.time" \
+    runuser -u alice -- socat -b "$FLOOR_PIECE" -u OPEN:"$SRC" TCP:127.0.0.1:"$FLOOR_PORT"
   # time(1) writes its file once the writer has closed the file and exited (secs runs this in a subshell,
   # which cannot wait for its parent's children).
   until [ -s "$DIR/.floor-writer.time" ]; do sleep 0.01; done
@@ -76,8 +86,9 @@ floor_send() {
 cpu_of() { awk '{printf "%.2f", $1 + $2}' "$1"; }
 timed_floor() {
   floor_listen
-  read -r u ud <<<"$(secs floor_send)"
+  read -r u ud busy <<<"$(secs floor_send)"
   wait   # the forwarder, and the time files written
+  cpu_client=$(cpu_of "$DIR/.floor-sender.time")
   cpu_gw=$(cpu_of "$DIR/.floor-forwarder.time"); cpu_inst=$(cpu_of "$DIR/.floor-writer.time")
   rm -f "$FLOOR_SOCK" "$DIR"/.floor-*.time
 }
@@ -103,24 +114,24 @@ bench_path() {
   fi
   # Two figures per run: in the page cache (timed until the writer returns, where cp is a memory copy) and
   # on the disk (timed until sync returns, which is when either file is safe).
-  printf '%-5s %13s %9s %7s   %13s %9s %7s   %-12s %s\n' run "upload MiB/s" "cp MiB/s" ratio "upload disk" "cp disk" ratio "CPU s gw/inst" "instance peak RSS MiB"
+  printf '%-5s %13s %9s %7s   %13s %9s %7s   %-19s %-5s %s\n' run "upload MiB/s" "cp MiB/s" ratio "upload disk" "cp disk" ratio "CPU s client/gw/inst" "busy" "instance peak RSS MiB"
   cache=(); disk=()
   for r in $(seq "$RUNS"); do
     rm -f "$DIR/cp.bin" "$DIR/up.bin"
     # Each timed write starts from the same state: nothing dirty, the page cache emptied and the source read
     # back into it. Without that, whichever went second met the first one's gigabyte being written back and
     # reclaimed, and ran at a fifth of its speed (cp from 330 to 2626 MiB/s). The order alternates too.
-    if [ $((r % 2)) = 1 ]; then settle; $timed; settle; read -r c cd <<<"$(secs runuser -u alice -- cp "$SRC" "$DIR/cp.bin")"
-    else settle; read -r c cd <<<"$(secs runuser -u alice -- cp "$SRC" "$DIR/cp.bin")"; settle; $timed; fi
+    if [ $((r % 2)) = 1 ]; then settle; $timed; settle; read -r c cd _ <<<"$(secs runuser -u alice -- cp "$SRC" "$DIR/cp.bin")"
+    else settle; read -r c cd _ <<<"$(secs runuser -u alice -- cp "$SRC" "$DIR/cp.bin")"; settle; $timed; fi
     cmp -s "$SRC" "$DIR/up.bin" || die "the uploaded file differs from its source"
     rc=$(awk -v a="$c" -v b="$u" 'BEGIN {printf "%.2f", a/b}'); rd=$(awk -v a="$cd" -v b="$ud" 'BEGIN {printf "%.2f", a/b}')
     cache+=("$rc"); disk+=("$rd")
-    printf '%-5s %13s %9s %6sx   %13s %9s %6sx   %-12s %s\n' "$r" "$(mibs "$u")" "$(mibs "$c")" "$rc" "$(mibs "$ud")" "$(mibs "$cd")" "$rd" "$cpu_gw/$cpu_inst" "$(peak)"
+    printf '%-5s %13s %9s %6sx   %13s %9s %6sx   %-19s %-5s %s\n' "$r" "$(mibs "$u")" "$(mibs "$c")" "$rc" "$(mibs "$ud")" "$(mibs "$cd")" "$rd" "$cpu_client/$cpu_gw/$cpu_inst" "$busy" "$(peak)"
   done
   printf '%s, %s: median ratio over %s runs (%s): page cache %sx, on disk %sx\n\n' "$1" "$over" "$RUNS" \
     "$([ "$timed" = timed_upload ] && echo "target >= 0.6x" || echo "a reference: no UCloud in it")" \
     "$(printf '%s\n' "${cache[@]}" | median)" "$(printf '%s\n' "${disk[@]}" | median)"
 }
 for p in $PATHS; do echo "== $p"; bench_path "$p"; done
-rm -f "$DIR/cp.bin" "$DIR/up.bin"
+rm -f "$DIR/cp.bin" "$DIR/up.bin" "$CLIENT_CPU"
 stack_for plain   # left as a plain start finds it

@@ -4,7 +4,9 @@
 #   bench_stack proxy RELAY_URL [more gateway.proxy keys]     ... in proxy mode, its tunnel dialled to RELAY_URL
 #   bench_upload SRC TARGET [upload options]                  alice uploads SRC to the UCloud path TARGET with the
 #                                                             sandbox's WEBSOCKET_V2 client (REPLACE); prints its report
-#                                                             line, and stops the bench unless the file was sent
+#                                                             line, and stops the bench unless the file was sent; with
+#                                                             BENCH_CPU_FILE set, the client's CPU seconds (user, system)
+#                                                             are written there by time(1)
 # Needs ROOT and common.sh.
 # shellcheck shell=bash
 bench_stack() {
@@ -18,7 +20,7 @@ bench_stack() {
 
 bench_upload() {
   local src=$1 target=$2 out; shift 2
-  out=$(/opt/ucloud-im/sandbox/ucloud-sandbox upload alice "$src" "$target" --conflict REPLACE "$@") || die "upload failed: $out"
+  out=$(${BENCH_CPU_FILE:+/usr/bin/time -f '%U %S' -o "$BENCH_CPU_FILE"} /opt/ucloud-im/sandbox/ucloud-sandbox upload alice "$src" "$target" --conflict REPLACE "$@") || die "upload failed: $out"
   grep -q '1 sent' <<<"$out" || die "the upload sent nothing: $out"
   echo "$out"
 }
