@@ -70,7 +70,8 @@ public sealed partial class UploadFlowTests(Stack stack) : IDisposable
     }
 
     /// <param name="http1">The sockets as HTTP/1.1 upgrades (Safari, scripts) rather than HTTP/2 streams: over HTTPS the
-    /// gateway gathers the TLS records of each into larger sends to the instance, and no byte may be lost or moved.</param>
+    /// gateway gathers the TLS records of each into larger sends to the instance, and no byte may be lost or moved. Each
+    /// socket's LISTING is a small message its client then waits on: a gateway that waited for more would hang here.</param>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
