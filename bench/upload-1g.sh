@@ -21,7 +21,7 @@ LOG_TAG=bench
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/deploy/lib/common.sh"
 need_root
-apt_install procps socat time   # pgrep; socat and /usr/bin/time for the socat rows
+apt_install procps socat time   # pgrep; socat for its reference rows; /usr/bin/time for CPU seconds
 RUNS=${RUNS:-5}
 PATHS=${PATHS:-plain https https1 socat64k socat1m}
 CONFIG=${IM_CONFIG_DIR:-/etc/ucloud-im}
@@ -68,22 +68,21 @@ timed_upload() {
 FLOOR_SOCK=$DIR/.floor.sock FLOOR_PORT=${FLOOR_PORT:-8897}
 floor_listen() {
   rm -f "$FLOOR_SOCK" "$DIR/up.bin"
-  /usr/bin/time -f '%U %S' -o "$DIR/.floor-writer.time" \
+  cpu_timed "$DIR/.floor-writer.time" \
     runuser -u alice -- socat -b "$FLOOR_PIECE" -u UNIX-LISTEN:"$FLOOR_SOCK",mode=0600 OPEN:"$DIR/up.bin",creat,trunc &
-  /usr/bin/time -f '%U %S' -o "$DIR/.floor-forwarder.time" \
+  cpu_timed "$DIR/.floor-forwarder.time" \
     socat -b "$FLOOR_PIECE" -u TCP-LISTEN:"$FLOOR_PORT",bind=127.0.0.1,reuseaddr UNIX-CONNECT:"$FLOOR_SOCK" &
   local hexport; hexport=$(printf '%04X' "$FLOOR_PORT")
   wait_for 10 "the socat writer" test -S "$FLOOR_SOCK" || die "socat did not listen on $FLOOR_SOCK"
   wait_for 10 "the socat forwarder" grep -q ":$hexport 00000000:0000 0A" /proc/net/tcp || die "socat did not listen on $FLOOR_PORT"
 }
 floor_send() {
-  /usr/bin/time -f '%U %S' -o "$DIR/.floor-sender.time" \
+  cpu_timed "$DIR/.floor-sender.time" \
     runuser -u alice -- socat -b "$FLOOR_PIECE" -u OPEN:"$SRC" TCP:127.0.0.1:"$FLOOR_PORT"
   # time(1) writes its file once the writer has closed the file and exited (secs runs this in a subshell,
   # which cannot wait for its parent's children).
   until [ -s "$DIR/.floor-writer.time" ]; do sleep 0.01; done
 }
-cpu_of() { awk '{printf "%.2f", $1 + $2}' "$1"; }
 timed_floor() {
   floor_listen
   read -r u ud busy <<<"$(secs floor_send)"

@@ -5,8 +5,9 @@
 #   bench_upload SRC TARGET [upload options]                  alice uploads SRC to the UCloud path TARGET with the
 #                                                             sandbox's WEBSOCKET_V2 client (REPLACE); prints its report
 #                                                             line, and stops the bench unless the file was sent; with
-#                                                             BENCH_CPU_FILE set, the client's CPU seconds (user, system)
-#                                                             are written there by time(1)
+#                                                             BENCH_CPU_FILE set, the client's CPU seconds go there
+#   cpu_timed FILE CMD...                                     runs CMD; time(1) writes its CPU seconds (user, system) to FILE
+#   cpu_of FILE                                               those seconds, summed
 # Needs ROOT and common.sh.
 # shellcheck shell=bash
 bench_stack() {
@@ -18,9 +19,12 @@ bench_stack() {
   esac
 }
 
+cpu_timed() { local file=$1; shift; /usr/bin/time -f '%U %S' -o "$file" "$@"; }
+cpu_of() { awk '{printf "%.2f", $1 + $2}' "$1"; }
+
 bench_upload() {
   local src=$1 target=$2 out; shift 2
-  out=$(${BENCH_CPU_FILE:+/usr/bin/time -f '%U %S' -o "$BENCH_CPU_FILE"} /opt/ucloud-im/sandbox/ucloud-sandbox upload alice "$src" "$target" --conflict REPLACE "$@") || die "upload failed: $out"
+  out=$(${BENCH_CPU_FILE:+cpu_timed "$BENCH_CPU_FILE"} /opt/ucloud-im/sandbox/ucloud-sandbox upload alice "$src" "$target" --conflict REPLACE "$@") || die "upload failed: $out"
   grep -q '1 sent' <<<"$out" || die "the upload sent nothing: $out"
   echo "$out"
 }

@@ -71,5 +71,4 @@ public sealed class GatheringReadStream(Stream inner) : Stream
         if (disposing) inner.Dispose();
         base.Dispose(disposing);
     }
-
 }
